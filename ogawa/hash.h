@@ -27,17 +27,20 @@ ogawa_digest ogawa_murmur3(const void *data, size_t len);
 /* SpookyHash V2 streaming state (seeds 0, 0).  Caller-allocated:
  * ogawa_spooky_init, any number of ogawa_spooky_update, then
  * ogawa_spooky_final, which does not disturb the state (more updates and
- * finals may follow, as the C++ writer relies on). */
+ * finals may follow, as the C++ writer relies on).
+ * The typedef is ogawa_spooky_state, not ogawa_spooky: C puts typedef and
+ * function names in one namespace, and ogawa_spooky is the one-shot
+ * function below.  `struct ogawa_spooky` works too. */
 typedef struct ogawa_spooky {
     uint64_t data[24];      /* unhashed tail, up to 2 x 96 bytes */
     uint64_t state[12];     /* internal state of the long path */
     size_t length;          /* total bytes fed so far */
     uint8_t remainder;      /* bytes held in data[] */
-} ogawa_spooky;
+} ogawa_spooky_state;
 
-void ogawa_spooky_init(ogawa_spooky *s);
-void ogawa_spooky_update(ogawa_spooky *s, const void *data, size_t len);
-ogawa_digest ogawa_spooky_final(const ogawa_spooky *s);
+void ogawa_spooky_init(ogawa_spooky_state *s);
+void ogawa_spooky_update(ogawa_spooky_state *s, const void *data, size_t len);
+ogawa_digest ogawa_spooky_final(const ogawa_spooky_state *s);
 
 /* One-shot SpookyHash V2 128, seeds (0, 0). */
 ogawa_digest ogawa_spooky(const void *data, size_t len);

@@ -1,0 +1,289 @@
+/*
+ * archive.c — the Ogawa container: header, groups, data blocks
+ * (ogawa-format.md §1).
+ *
+ * Every access is a pread(2) of exactly the bytes needed, checked first
+ * against the file size seen at open.  We do not mmap the file: a mapping
+ * turns a file that shrinks under us into SIGBUS, while pread turns it into
+ * a short read and an error value (issue 5: the archive may be truncated
+ * while mounted).  The page cache makes repeated small preads cheap.
+ *
+ * Invariants checked here, once, for every caller:
+ *   1. no block starts inside the 16-byte header (offset >= 16, or 0 = empty);
+ *   2. a group's n slots and a data block's payload lie inside the file,
+ *      computed without overflow (ogawa_range_ok);
+ *   3. a group slot never points at its own group (§1.6).
+ * Loops through ancestors are the caller's to check (abc_object.c), since
+ * only the caller knows the path it came by.
+ */
+#include "ogawa.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct ogawa_archive {
+    int fd;                 /* read-only, owned */
+    uint64_t size;          /* file size at open; every range is checked against it */
+    uint64_t root;          /* root group offset from the header, 16 <= root < size */
+    uint64_t bytes_read;    /* statistics, updated atomically */
+    uint64_t reads;
+};
+
+static const uint8_t ogawa_magic[5] = { 'O', 'g', 'a', 'w', 'a' };
+
+static uint64_t
+ogawa_le64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;   /* the library supports little-endian hosts only, as C++ Alembic does */
+}
+
+static int
+ogawa_io_fail(struct ogawa_err *err, int saved_errno, uint64_t off, const char *msg)
+{
+    ogawa_fail(err, OGAWA_E_IO, off, msg);
+    if (err)
+        err->sys_errno = saved_errno;
+    return OGAWA_E_IO;
+}
+
+/* Plain pread loop with no range check, for the header before size is trusted. */
+static int
+ogawa_pread_all(const ogawa_archive *a, uint64_t off, void *buf, uint64_t len,
+                struct ogawa_err *err)
+{
+    uint8_t *p = buf;
+    uint64_t done = 0;
+    while (done < len) {
+        ssize_t got = pread(a->fd, p + done, len - done, (off_t)(off + done));
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            return ogawa_io_fail(err, errno, off, "cannot read archive");
+        }
+        if (got == 0)
+            return ogawa_io_fail(err, EIO, off, "archive is shorter than when it was opened");
+        done += (uint64_t)got;
+    }
+    /* The struct is shared between threads; counters are its only mutable part. */
+    ogawa_archive *mut = (ogawa_archive *)a;
+    __atomic_fetch_add(&mut->bytes_read, len, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&mut->reads, 1, __ATOMIC_RELAXED);
+    return 0;
+}
+
+int
+ogawa_archive_open(const char *path, ogawa_archive **out, struct ogawa_err *err)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ogawa_io_fail(err, errno, 0, "cannot open archive");
+    return ogawa_archive_open_fd(fd, out, err);
+}
+
+int
+ogawa_archive_open_fd(int fd, ogawa_archive **out, struct ogawa_err *err)
+{
+    *out = NULL;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return ogawa_io_fail(err, e, 0, "cannot stat archive");
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        return ogawa_io_fail(err, EISDIR, 0, "archive is a directory");
+    }
+    ogawa_archive *a = calloc(1, sizeof(*a));
+    if (!a) {
+        close(fd);
+        return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory opening archive");
+    }
+    a->fd = fd;
+    a->size = (uint64_t)st.st_size;
+
+    uint8_t header[OGAWA_HEADER_LEN];
+    uint64_t have = a->size < sizeof(header) ? a->size : sizeof(header);
+    int rc = ogawa_pread_all(a, 0, header, have, err);
+    if (rc)
+        goto fail;
+    /* §1.1; the HDF5 signature is "\x89HDF\r\n\x1a\n" at offset 0. */
+    if (have >= 4 && memcmp(header, "\x89HDF", 4) == 0) {
+        rc = ogawa_fail(err, OGAWA_E_HDF5, 0,
+                        "HDF5-backed Alembic archive; only Ogawa archives are supported");
+        goto fail;
+    }
+    if (have < sizeof(ogawa_magic) || memcmp(header, ogawa_magic, sizeof(ogawa_magic)) != 0) {
+        rc = ogawa_fail(err, OGAWA_E_NOTOGAWA, 0, "no Ogawa magic at the start of the file");
+        goto fail;
+    }
+    if (have < OGAWA_HEADER_LEN) {
+        rc = OGAWA_CORRUPT(err, 0, "file too short for an Ogawa header");
+        goto fail;
+    }
+    if (header[6] != 0 || header[7] != 1) {     /* big-endian version 1 */
+        rc = ogawa_fail(err, OGAWA_E_VERSION, 6, "unsupported Ogawa format version");
+        goto fail;
+    }
+    if (header[5] != 0xFF) {
+        rc = ogawa_fail(err, OGAWA_E_NOTFROZEN, 5,
+                        "archive was not closed by its writer (frozen byte not 0xff)");
+        goto fail;
+    }
+    a->root = ogawa_le64(header + 8);
+    if (a->root < OGAWA_HEADER_LEN) {
+        rc = OGAWA_CORRUPT(err, 8, "root group offset points into the header");
+        goto fail;
+    }
+    if (!ogawa_range_ok(a->root, 8, a->size)) {
+        rc = OGAWA_CORRUPT(err, 8, "root group offset is past the end of the file");
+        goto fail;
+    }
+    *out = a;
+    return 0;
+fail:
+    ogawa_archive_close(a);
+    return rc;
+}
+
+void
+ogawa_archive_close(ogawa_archive *a)
+{
+    if (!a)
+        return;
+    close(a->fd);
+    free(a);
+}
+
+uint64_t ogawa_archive_root(const ogawa_archive *a) { return a->root; }
+uint64_t ogawa_archive_size(const ogawa_archive *a) { return a->size; }
+int ogawa_archive_fd(const ogawa_archive *a) { return a->fd; }
+
+void
+ogawa_archive_stats(const ogawa_archive *a, struct ogawa_stats *out)
+{
+    out->bytes_read = __atomic_load_n(&a->bytes_read, __ATOMIC_RELAXED);
+    out->reads = __atomic_load_n(&a->reads, __ATOMIC_RELAXED);
+}
+
+int
+ogawa_archive_read(const ogawa_archive *a, uint64_t off, void *buf, uint64_t len,
+                   struct ogawa_err *err)
+{
+    if (!ogawa_range_ok(off, len, a->size))
+        return OGAWA_CORRUPT(err, off, "read past the end of the archive");
+    if (len == 0)
+        return 0;
+    return ogawa_pread_all(a, off, buf, len, err);
+}
+
+int
+ogawa_group_read(const ogawa_archive *a, uint64_t off, struct ogawa_group *out,
+                 struct ogawa_err *err)
+{
+    out->off = 0;
+    out->n_children = 0;
+    if (off == 0)
+        return 0;                       /* EMPTY_GROUP, §1.2 */
+    if (off < OGAWA_HEADER_LEN)
+        return OGAWA_CORRUPT(err, off, "group offset points into the header");
+    if (!ogawa_range_ok(off, 8, a->size))
+        return OGAWA_CORRUPT(err, off, "group offset is past the end of the file");
+    uint8_t raw[8];
+    int rc = ogawa_pread_all(a, off, raw, 8, err);
+    if (rc)
+        return rc;
+    uint64_t n = ogawa_le64(raw);
+    /* §1.3: the n slots must fit in the file after the count. */
+    if (n > (a->size - off - 8) / 8)
+        return OGAWA_CORRUPT(err, off, "group child count passes the end of the file");
+    out->off = off;
+    out->n_children = n;                /* n == 0 reads as an empty group, as in C++ */
+    return 0;
+}
+
+int
+ogawa_group_children(const ogawa_archive *a, const struct ogawa_group *g, uint64_t first,
+                     uint64_t n, uint64_t *slots, struct ogawa_err *err)
+{
+    if (first > g->n_children || n > g->n_children - first)
+        return ogawa_fail(err, OGAWA_E_NOENT, g->off, "group child index out of range");
+    if (n == 0)
+        return 0;
+    int rc = ogawa_pread_all(a, g->off + 8 + 8 * first, slots, 8 * n, err);
+    if (rc)
+        return rc;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t s = ogawa_le64((const uint8_t *)&slots[i]);
+        slots[i] = s;
+        if (!ogawa_slot_is_data(s) && s == g->off)
+            return ogawa_fail(err, OGAWA_E_DEPTH, g->off, "group lists itself as a child");
+    }
+    return 0;
+}
+
+int
+ogawa_group_child(const ogawa_archive *a, const struct ogawa_group *g, uint64_t idx,
+                  uint64_t *slot, struct ogawa_err *err)
+{
+    *slot = 0;
+    return ogawa_group_children(a, g, idx, 1, slot, err);
+}
+
+int
+ogawa_data_read(const ogawa_archive *a, uint64_t slot, struct ogawa_data *out,
+                struct ogawa_err *err)
+{
+    out->off = 0;
+    out->len = 0;
+    if (!ogawa_slot_is_data(slot))
+        return OGAWA_CORRUPT(err, slot, "expected a data block, found a group");
+    uint64_t off = ogawa_slot_offset(slot);
+    if (off == 0)
+        return 0;                       /* EMPTY_DATA */
+    if (off < OGAWA_HEADER_LEN)
+        return OGAWA_CORRUPT(err, off, "data block offset points into the header");
+    if (!ogawa_range_ok(off, 8, a->size))
+        return OGAWA_CORRUPT(err, off, "data block offset is past the end of the file");
+    uint8_t raw[8];
+    int rc = ogawa_pread_all(a, off, raw, 8, err);
+    if (rc)
+        return rc;
+    uint64_t len = ogawa_le64(raw);
+    if (len > a->size - off - 8)        /* §1.4 */
+        return OGAWA_CORRUPT(err, off, "data block size passes the end of the file");
+    out->off = off;
+    out->len = len;
+    return 0;
+}
+
+int
+ogawa_data_load(const ogawa_archive *a, const struct ogawa_data *d, uint64_t max_len,
+                uint8_t **buf, struct ogawa_err *err)
+{
+    *buf = NULL;
+    if (d->len > max_len)
+        return OGAWA_CORRUPT(err, d->off, "data block is larger than its kind allows");
+    if (d->len >= SIZE_MAX)
+        return ogawa_fail(err, OGAWA_E_NOMEM, d->off, "data block too large for memory");
+    uint8_t *p = malloc((size_t)d->len + 1);
+    if (!p)
+        return ogawa_fail(err, OGAWA_E_NOMEM, d->off, "out of memory loading a data block");
+    if (d->len) {
+        int rc = ogawa_archive_read(a, d->off + 8, p, d->len, err);
+        if (rc) {
+            free(p);
+            return rc;
+        }
+    }
+    p[d->len] = 0;
+    *buf = p;
+    return 0;
+}
