@@ -35,6 +35,7 @@ struct abc_object {
     abc_str name;                   /* points into the parent's strings (or static "ABC") */
     abc_str metadata;               /* into the parent's strings, the table, or the archive */
     uint64_t off;                   /* group offset, never 0 */
+    uint64_t anc_min, anc_max;      /* lowest/highest group offset of self and ancestors */
     uint64_t compound_slot;         /* slot 0: the top compound group, 0 = none */
     size_t n_children;
     uint64_t *child_slots;          /* n_children group slots, owned */
@@ -47,6 +48,8 @@ struct abc_compound {
     abc_object *object;             /* counted reference to the owner */
     abc_compound *parent;           /* counted reference; NULL for a top compound */
     const struct abc_property_header *self; /* in parent->props; NULL for a top compound */
+    size_t depth;                   /* 0 for a top compound */
+    uint64_t anc_min, anc_max;      /* lowest/highest offset of self and ancestor compounds */
     uint64_t off;                   /* group offset; 0 = no sub-properties */
     size_t n_props;
     uint64_t *slots;                /* n_props group slots, owned */

@@ -166,10 +166,13 @@ abc_object_parse(abc_archive *a, abc_object *parent, uint64_t off, abc_object **
     o->refs = 1;
     o->archive = a;
     o->off = off;
+    o->anc_min = o->anc_max = off;
     if (parent) {
         abc_object_ref(parent);
         o->parent = parent;
         o->depth = parent->depth + 1;
+        o->anc_min = off < parent->anc_min ? off : parent->anc_min;
+        o->anc_max = off > parent->anc_max ? off : parent->anc_max;
     }
     struct ogawa_group g;
     int rc = ogawa_group_read(a->ogawa, off, &g, err);
@@ -243,9 +246,19 @@ abc_object_child(abc_object *o, size_t idx, abc_object **out, struct ogawa_err *
         return OGAWA_CORRUPT(err, o->off, "child object slot is not a group");
     if (o->depth + 1 > ABC_MAX_DEPTH)
         return ogawa_fail(err, OGAWA_E_DEPTH, off, "object hierarchy nests too deep");
-    for (const abc_object *p = o; p; p = p->parent)
-        if (p->off == off)
-            return ogawa_fail(err, OGAWA_E_DEPTH, off, "child object group is one of its ancestors");
+    /*
+     * A child that is one of its ancestors would make an endless tree.
+     * Every object knows the lowest and highest group offset on its chain
+     * of ancestors, so a child outside that range (always, for files whose
+     * writer appends groups after their children, §1.5, or before them)
+     * is settled in O(1); only a mixed order needs the walk.
+     */
+    if (off >= o->anc_min && off <= o->anc_max) {
+        for (const abc_object *p = o; p; p = p->parent)
+            if (p->off == off)
+                return ogawa_fail(err, OGAWA_E_DEPTH, off,
+                                  "child object group is one of its ancestors");
+    }
     int rc = abc_object_parse(o->archive, o, off, out, err);
     if (rc)
         return rc;

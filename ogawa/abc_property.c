@@ -212,6 +212,9 @@ abc_compound_new(abc_object *o, abc_compound *parent, const struct abc_property_
         c->parent = parent;
     }
     c->self = self;
+    c->depth = parent ? parent->depth + 1 : 0;
+    c->anc_min = parent && parent->anc_min && parent->anc_min < off ? parent->anc_min : off;
+    c->anc_max = parent && parent->anc_max > off ? parent->anc_max : off;
     int rc = abc_compound_parse(c, off, err);
     if (rc) {
         abc_compound_unref(c);
@@ -239,12 +242,15 @@ abc_compound_child(abc_compound *c, size_t idx, abc_compound **out, struct ogawa
     if (ogawa_slot_is_data(slot))
         return OGAWA_CORRUPT(err, c->off, "compound property slot is not a group");
     uint64_t off = ogawa_slot_offset(slot);
-    size_t depth = 0;
-    for (const abc_compound *p = c; p; p = p->parent, depth++)
-        if (off != 0 && p->off == off)
-            return ogawa_fail(err, OGAWA_E_DEPTH, off, "compound group is one of its ancestors");
-    if (depth > ABC_MAX_DEPTH)
+    /* Loops as in abc_object_child: only an offset inside the range of
+     * the ancestors' offsets needs the walk. */
+    if (c->depth + 1 > ABC_MAX_DEPTH)
         return ogawa_fail(err, OGAWA_E_DEPTH, off, "compounds nest too deep");
+    if (off != 0 && off >= c->anc_min && off <= c->anc_max) {
+        for (const abc_compound *p = c; p; p = p->parent)
+            if (p->off == off)
+                return ogawa_fail(err, OGAWA_E_DEPTH, off, "compound group is one of its ancestors");
+    }
     return abc_compound_new(c->object, c, &c->props[idx], off, out, err);
 }
 
@@ -301,9 +307,9 @@ abc_sample_dims(const abc_archive *a, const struct abc_property_header *h, uint6
     return 0;
 }
 
-int
-abc_property_sample(abc_compound *c, size_t idx, uint32_t i, struct abc_sample *out,
-                    struct ogawa_err *err)
+static int
+abc_property_sample_locate(abc_compound *c, size_t idx, uint32_t i, struct abc_sample *out,
+                           struct ogawa_err *err)
 {
     memset(out, 0, sizeof(*out));
     const abc_archive *a = c->object->archive;
@@ -351,6 +357,18 @@ abc_property_sample(abc_compound *c, size_t idx, uint32_t i, struct abc_sample *
     if (pod_size && out->payload_len % ((uint64_t)pod_size * h->extent) != 0)
         return OGAWA_CORRUPT(err, b->off, "array sample is not a whole number of elements");
     return abc_sample_dims(a, h, slots[1], out, err);
+}
+
+int
+abc_property_sample(abc_compound *c, size_t idx, uint32_t i, struct abc_sample *out,
+                    struct ogawa_err *err)
+{
+    int rc = abc_property_sample_locate(c, idx, i, out, err);
+    /* abc.h: out is zeroed on failure; the checks above fail after
+     * parts of it (block, payload, dims) were already filled in. */
+    if (rc)
+        memset(out, 0, sizeof(*out));
+    return rc;
 }
 
 int
