@@ -1,0 +1,541 @@
+/*
+ * ll_ops.c — the libfuse low-level adapter: each request is turned into a
+ * call of the view layer (fs/view.h) and ends in exactly one fuse_reply_*.
+ *
+ * FUSE's nodeid is the view's node id (root 1), and lookup counts are the
+ * view's (forget drops them), so the view holds what the kernel holds.
+ * What the kernel can cache, it is told to (issue 4 "Fast paths"):
+ *  - entries, attributes and negative lookups (ino 0) for a long timeout:
+ *    the archive never changes under a mount;
+ *  - readdirplus, so `ls -l` and `find` need no lookup per entry;
+ *  - no open/opendir round trips where the kernel supports it (ENOSYS from
+ *    open/opendir once, with FUSE_CAP_NO_OPEN[DIR]_SUPPORT; the kernel then
+ *    keeps page and dir caches as with keep_cache): nothing is held per
+ *    open file, since every node's bytes are fixed when it is built;
+ *  - symlink targets (FUSE_CAP_CACHE_SYMLINKS).
+ * Raw sample bytes go out with fuse_reply_data on an fd buffer (the
+ * archive's fd at the payload's offset): libfuse splices them from the
+ * file to /dev/fuse when FUSE_CAP_SPLICE_WRITE is on (the default; -o
+ * nosplice turns it off so the two can be compared), else it preads them
+ * into its buffer.  SPLICE_MOVE is never used: the pages belong to the
+ * archive file's page cache.
+ *
+ * Errors become errno only through view_errno.  Damage in the archive is
+ * logged once per failing request with its offset.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include "ll.h"
+
+static struct abcfs *
+abcfs_ll_data(fuse_req_t req)
+{
+    return fuse_req_userdata(req);
+}
+
+static void
+abcfs_ll_stat(const struct abcfs *fs, const struct view_attr *a, struct stat *st)
+{
+    memset(st, 0, sizeof *st);
+    st->st_ino = a->ino;
+    st->st_mode = a->mode;
+    st->st_nlink = a->nlink;
+    st->st_size = (off_t)a->size;
+    st->st_blksize = 128 * 1024;
+    st->st_blocks = (blkcnt_t)((a->size + 511) / 512);
+    st->st_uid = fs->uid;
+    st->st_gid = fs->gid;
+    st->st_mtim.tv_sec = a->mtime;
+    st->st_mtim.tv_nsec = a->mtime_nsec;
+    st->st_atim = st->st_mtim;
+    st->st_ctim = st->st_mtim;
+}
+
+/* Replies with the errno of a failed view call, logging archive damage. */
+static void
+abcfs_ll_fail(fuse_req_t req, int code, const struct ogawa_err *err)
+{
+    if (code > VIEW_E_NOTDIR && code != OGAWA_E_NOENT && code != OGAWA_E_NOMEM) {
+        char msg[256];
+        ogawa_err_format(err, msg, sizeof msg);
+        fuse_log(FUSE_LOG_ERR, "abcfs: %s: %s\n", ogawa_strerror(code), msg);
+    }
+    fuse_reply_err(req, view_errno(code, err));
+}
+
+static void
+abcfs_ll_entry(const struct abcfs *fs, uint64_t id, const struct view_attr *a,
+               struct fuse_entry_param *e)
+{
+    memset(e, 0, sizeof *e);
+    e->ino = id;
+    e->generation = 1;
+    abcfs_ll_stat(fs, a, &e->attr);
+    e->attr_timeout = fs->timeout;
+    e->entry_timeout = fs->timeout;
+}
+
+static void
+abcfs_ll_init(void *userdata, struct fuse_conn_info *conn)
+{
+    struct abcfs *fs = userdata;
+    if ((conn->capable & FUSE_CAP_SPLICE_WRITE) && !fs->nosplice)
+        conn->want |= FUSE_CAP_SPLICE_WRITE;
+    else
+        conn->want &= ~FUSE_CAP_SPLICE_WRITE;
+    conn->want &= ~(FUSE_CAP_SPLICE_MOVE | FUSE_CAP_SPLICE_READ);
+    if (conn->capable & FUSE_CAP_READDIRPLUS)
+        conn->want |= FUSE_CAP_READDIRPLUS;
+    if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+        conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+    if (conn->capable & FUSE_CAP_ASYNC_READ)
+        conn->want |= FUSE_CAP_ASYNC_READ;
+    fs->no_open = (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) != 0;
+    fs->no_opendir = (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) != 0;
+}
+
+static void
+abcfs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    struct abcfs *fs = abcfs_ll_data(req);
+    struct ogawa_err err = {0};
+    struct view_attr a;
+    struct fuse_entry_param e;
+    uint64_t id;
+    view_count_request(fs->v, VIEW_REQ_LOOKUP);
+    int rc = view_lookup(fs->v, parent, name, strlen(name), &id, &a, &err);
+    if (rc == OGAWA_E_NOENT) {
+        /* A negative entry, cached as long as positive ones. */
+        memset(&e, 0, sizeof e);
+        e.entry_timeout = fs->timeout;
+        fuse_reply_entry(req, &e);
+    } else if (rc != 0) {
+        abcfs_ll_fail(req, rc, &err);
+    } else {
+        abcfs_ll_entry(fs, id, &a, &e);
+        fuse_reply_entry(req, &e);
+    }
+}
+
+static void
+abcfs_ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+    struct abcfs *fs = abcfs_ll_data(req);
+    view_count_request(fs->v, VIEW_REQ_FORGET);
+    view_forget(fs->v, ino, nlookup);
+    fuse_reply_none(req);
+}
+
+static void
+abcfs_ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+    struct abcfs *fs = abcfs_ll_data(req);
+    view_count_request(fs->v, VIEW_REQ_FORGET);
+    for (size_t i = 0; i < count; i++)
+        view_forget(fs->v, forgets[i].ino, forgets[i].nlookup);
+    fuse_reply_none(req);
+}
+
+static void
+abcfs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    struct abcfs *fs = abcfs_ll_data(req);
+    struct ogawa_err err = {0};
+    struct view_attr a;
+    struct stat st;
+    (void)fi;
+    view_count_request(fs->v, VIEW_REQ_GETATTR);
+    int rc = view_getattr(fs->v, ino, &a, &err);
+    if (rc != 0) {
+        abcfs_ll_fail(req, rc, &err);
+        return;
+    }
+    abcfs_ll_stat(fs, &a, &st);
+    fuse_reply_attr(req, &st, fs->timeout);
+}
+
+static void
+abcfs_ll_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+    struct abcfs *fs = abcfs_ll_data(req);
+    struct ogawa_err err = {0};
+    char *target;
+    size_t len;
+    view_count_request(fs->v, VIEW_REQ_READLINK);
+    int rc = view_readlink(fs->v, ino, &target, &len, &err);
+    if (rc != 0)
+        abcfs_ll_fail(req, rc, &err);
+    else
+        fuse_reply_readlink(req, target);
+    free(target);
+}
+
+static void
+abcfs_ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    struct abcfs *fs = abcfs_ll_data(req);
+    (void)ino;
+    view_count_request(fs->v, VIEW_REQ_OTHER);
+    if (fs->no_opendir) {
+        fuse_reply_err(req, ENOSYS);    /* never again: the kernel opens alone */
+        return;
+    }
+    fi->cache_readdir = 1;
+    fi->keep_cache = 1;
+    fuse_reply_open(req, fi);
+}
+
+/* Attributes shown in a listing for an entry that cannot be built. */
+static void
+abcfs_ll_damaged(struct view_attr *a, int type, fuse_ino_t dir, uint64_t k)
+{
+    memset(a, 0, sizeof *a);
+    a->type = type;
+    a->mode = view_type_is_dir(type) ? S_IFDIR | 0555
+              : view_type_is_link(type) ? S_IFLNK | 0777 : S_IFREG | 0444;
+    a->nlink = 1;
+    a->ino = (1ULL << 62) | ((dir * 0x9E3779B97F4A7C15ULL + k) & ((1ULL << 62) - 1));
+}
+
+/* readdir and readdirplus: "." and ".." at offsets 0 and 1, entry k of the
+ * view at offset k + 2; each dirent carries the offset of the next. */
+static void
+abcfs_ll_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
+{
+    struct abcfs *fs = abcfs_ll_data(req);
+    struct ogawa_err err = {0};
+    uint64_t n;
+    view_count_request(fs->v, VIEW_REQ_READDIR);
+    int rc = view_dir_count(fs->v, ino, &n, &err);
+    if (rc != 0) {
+        abcfs_ll_fail(req, rc, &err);
+        return;
+    }
+    char *buf = malloc(size);
+    if (buf == NULL) {
+        fuse_reply_err(req, ENOMEM);
+        return;
+    }
+    size_t used = 0;
+    for (uint64_t k = off < 0 ? 0 : (uint64_t)off; k < n + 2; k++) {
+        char entry[VIEW_ENTRY_NAME_MAX];
+        const char *name = entry;
+        size_t len, entsize;
+        int type;
+        struct view_attr a;
+        struct fuse_entry_param e;
+        uint64_t id = 0;
+        if (k < 2) {
+            name = k == 0 ? "." : "..";
+            rc = view_getattr(fs->v, k == 0 ? ino : view_parent(fs->v, ino), &a, &err);
+        } else {
+            rc = view_dir_entry(fs->v, ino, k - 2, entry, &len, &type, &err);
+            if (rc != 0)
+                break;
+            rc = plus ? view_child(fs->v, ino, k - 2, &id, &a, &err)
+                      : view_child_attr(fs->v, ino, k - 2, &a, &err);
+            if (rc != 0) {
+                /* A damaged entry is still listed (as a plain entry, no
+                 * lookup): the error shows when it is used. */
+                abcfs_ll_damaged(&a, type, ino, k);
+                id = 0;
+                rc = 0;
+            }
+        }
+        if (rc != 0)
+            break;
+        abcfs_ll_entry(fs, id, &a, &e);
+        if (plus) {
+            if (k < 2)
+                e.ino = 0;  /* the kernel counts no lookup for . and .. */
+            entsize = fuse_add_direntry_plus(req, buf + used, size - used, name, &e,
+                                             (off_t)(k + 1));
+        } else {
+            entsize = fuse_add_direntry(req, buf + used, size - used, name, &e.attr,
+                                        (off_t)(k + 1));
+        }
+        if (entsize > size - used) {
+            if (id != 0)
+                view_forget(fs->v, id, 1);  /* not sent: give the lookup back */
+            break;
+        }
+        used += entsize;
+    }
+    if (rc != 0 && used == 0)
+        abcfs_ll_fail(req, rc, &err);
+    else
+        fuse_reply_buf(req, buf, used);
+    free(buf);
+}
+
+static void
+abcfs_ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                 struct fuse_file_info *fi)
+{
+    (void)fi;
+    abcfs_ll_readdir_common(req, ino, size, off, false);
+}
+
+static void
+abcfs_ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                     struct fuse_file_info *fi)
+{
+    (void)fi;
+    abcfs_ll_readdir_common(req, ino, size, off, true);
+}
+
+static void
+abcfs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)ino;
+    (void)fi;
+    fuse_reply_err(req, 0);
+}
+
+static void
+abcfs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    struct abcfs *fs = abcfs_ll_data(req);
+    struct ogawa_err err = {0};
+    struct view_attr a;
+    view_count_request(fs->v, VIEW_REQ_OTHER);
+    if (fs->no_open) {
+        fuse_reply_err(req, ENOSYS);    /* never again: the kernel opens alone */
+        return;
+    }
+    int rc = view_getattr(fs->v, ino, &a, &err);
+    if (rc != 0) {
+        abcfs_ll_fail(req, rc, &err);
+    } else if (view_type_is_dir(a.type)) {
+        fuse_reply_err(req, EISDIR);
+    } else if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+        fuse_reply_err(req, EROFS);
+    } else {
+        fi->keep_cache = 1;
+        fuse_reply_open(req, fi);
+    }
+}
+
+static void
+abcfs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+    struct abcfs *fs = abcfs_ll_data(req);
+    struct ogawa_err err = {0};
+    struct view_data d;
+    (void)fi;
+    view_count_request(fs->v, VIEW_REQ_READ);
+    int rc = view_read(fs->v, ino, off < 0 ? 0 : (uint64_t)off, size, &d, &err);
+    if (rc != 0) {
+        abcfs_ll_fail(req, rc, &err);
+    } else if (d.fd >= 0 && d.len > 0) {
+        struct fuse_bufvec bv = FUSE_BUFVEC_INIT((size_t)d.len);
+        bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+        bv.buf[0].fd = d.fd;
+        bv.buf[0].pos = (off_t)d.off;
+        fuse_reply_data(req, &bv, fs->nosplice ? FUSE_BUF_NO_SPLICE : 0);
+    } else {
+        fuse_reply_buf(req, d.mem, (size_t)d.len);
+    }
+    free(d.mem);
+}
+
+static void
+abcfs_ll_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+    struct abcfs *fs = abcfs_ll_data(req);
+    struct statvfs st;
+    uint64_t bytes, nodes;
+    (void)ino;
+    view_count_request(fs->v, VIEW_REQ_STATFS);
+    view_statfs(fs->v, &bytes, &nodes);
+    memset(&st, 0, sizeof st);
+    st.f_bsize = 4096;
+    st.f_frsize = 4096;
+    st.f_blocks = (fsblkcnt_t)((bytes + 4095) / 4096);
+    st.f_files = (fsfilcnt_t)nodes;
+    st.f_namemax = VIEW_NAME_MAX;
+    st.f_flag = ST_RDONLY;
+    fuse_reply_statfs(req, &st);
+}
+
+/* getxattr and listxattr: size 0 asks for the length only. */
+static void
+abcfs_ll_xattr_reply(fuse_req_t req, int rc, const struct ogawa_err *err, char *buf,
+                     size_t size, size_t len)
+{
+    if (rc != 0)
+        abcfs_ll_fail(req, rc, err);
+    else if (size == 0)
+        fuse_reply_xattr(req, len);
+    else
+        fuse_reply_buf(req, buf, len);
+}
+
+static void
+abcfs_ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+    struct abcfs *fs = abcfs_ll_data(req);
+    struct ogawa_err err = {0};
+    size_t len = 0;
+    char *buf = size ? malloc(size) : NULL;
+    view_count_request(fs->v, VIEW_REQ_XATTR);
+    if (size && buf == NULL) {
+        fuse_reply_err(req, ENOMEM);
+        return;
+    }
+    int rc = view_xattr_get(fs->v, ino, name, buf, size, &len, &err);
+    abcfs_ll_xattr_reply(req, rc, &err, buf, size, len);
+    free(buf);
+}
+
+static void
+abcfs_ll_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+    struct abcfs *fs = abcfs_ll_data(req);
+    struct ogawa_err err = {0};
+    size_t len = 0;
+    char *buf = size ? malloc(size) : NULL;
+    view_count_request(fs->v, VIEW_REQ_XATTR);
+    if (size && buf == NULL) {
+        fuse_reply_err(req, ENOMEM);
+        return;
+    }
+    int rc = view_xattr_list(fs->v, ino, buf, size, &len, &err);
+    abcfs_ll_xattr_reply(req, rc, &err, buf, size, len);
+    free(buf);
+}
+
+/* ---- every mutation: read-only file system ---------------------------------- */
+
+static void
+abcfs_ll_erofs(fuse_req_t req)
+{
+    view_count_request(abcfs_ll_data(req)->v, VIEW_REQ_OTHER);
+    fuse_reply_err(req, EROFS);
+}
+
+static void
+abcfs_ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                 struct fuse_file_info *fi)
+{
+    (void)ino, (void)attr, (void)to_set, (void)fi;
+    abcfs_ll_erofs(req);
+}
+
+static void
+abcfs_ll_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+    (void)parent, (void)name, (void)mode, (void)rdev;
+    abcfs_ll_erofs(req);
+}
+
+static void
+abcfs_ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+    (void)parent, (void)name, (void)mode;
+    abcfs_ll_erofs(req);
+}
+
+static void
+abcfs_ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    (void)parent, (void)name;
+    abcfs_ll_erofs(req);
+}
+
+static void
+abcfs_ll_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+    (void)link, (void)parent, (void)name;
+    abcfs_ll_erofs(req);
+}
+
+static void
+abcfs_ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+                const char *newname, unsigned int flags)
+{
+    (void)parent, (void)name, (void)newparent, (void)newname, (void)flags;
+    abcfs_ll_erofs(req);
+}
+
+static void
+abcfs_ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+    (void)ino, (void)newparent, (void)newname;
+    abcfs_ll_erofs(req);
+}
+
+static void
+abcfs_ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+               struct fuse_file_info *fi)
+{
+    (void)ino, (void)buf, (void)size, (void)off, (void)fi;
+    abcfs_ll_erofs(req);
+}
+
+static void
+abcfs_ll_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                struct fuse_file_info *fi)
+{
+    (void)parent, (void)name, (void)mode, (void)fi;
+    abcfs_ll_erofs(req);
+}
+
+static void
+abcfs_ll_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+                  size_t size, int flags)
+{
+    (void)ino, (void)name, (void)value, (void)size, (void)flags;
+    abcfs_ll_erofs(req);
+}
+
+static void
+abcfs_ll_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+    (void)ino, (void)name;
+    abcfs_ll_erofs(req);
+}
+
+static void
+abcfs_ll_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
+                   struct fuse_file_info *fi)
+{
+    (void)ino, (void)mode, (void)offset, (void)length, (void)fi;
+    abcfs_ll_erofs(req);
+}
+
+const struct fuse_lowlevel_ops abcfs_ll_ops = {
+    .init = abcfs_ll_init,
+    .lookup = abcfs_ll_lookup,
+    .forget = abcfs_ll_forget,
+    .forget_multi = abcfs_ll_forget_multi,
+    .getattr = abcfs_ll_getattr,
+    .readlink = abcfs_ll_readlink,
+    .opendir = abcfs_ll_opendir,
+    .readdir = abcfs_ll_readdir,
+    .readdirplus = abcfs_ll_readdirplus,
+    .releasedir = abcfs_ll_release,
+    .open = abcfs_ll_open,
+    .read = abcfs_ll_read,
+    .release = abcfs_ll_release,
+    .statfs = abcfs_ll_statfs,
+    .getxattr = abcfs_ll_getxattr,
+    .listxattr = abcfs_ll_listxattr,
+    .setattr = abcfs_ll_setattr,
+    .mknod = abcfs_ll_mknod,
+    .mkdir = abcfs_ll_mkdir,
+    .unlink = abcfs_ll_unlink,
+    .rmdir = abcfs_ll_unlink,
+    .symlink = abcfs_ll_symlink,
+    .rename = abcfs_ll_rename,
+    .link = abcfs_ll_link,
+    .write = abcfs_ll_write,
+    .create = abcfs_ll_create,
+    .setxattr = abcfs_ll_setxattr,
+    .removexattr = abcfs_ll_removexattr,
+    .fallocate = abcfs_ll_fallocate,
+};

@@ -1,0 +1,197 @@
+/*
+ * main.c — abcfs [options] ARCHIVE MOUNTPOINT: opens the archive, mounts it
+ * read-only with the low-level adapter (fs/ll_ops.c), and serves it until
+ * unmounted (fusermount3 -u, umount) or sent SIGTERM/SIGINT.
+ *
+ * A straight ladder: parse, open the archive (so that a file that is not an
+ * archive fails here, with one line on stderr and exit 1, before anything
+ * is mounted), new session, signals, mount, daemonize, loop, unmount.
+ *
+ * /etc/fstab works through mount.fuse3, which runs `abcfs ARCHIVE
+ * MOUNTPOINT -o OPTS`: options that only mount(8) uses (defaults, noauto,
+ * nofail, _netdev, user, ...) are dropped here if mount.fuse3 left them.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ll.h"
+
+#ifndef ABCFS_VERSION
+#define ABCFS_VERSION "0"
+#endif
+
+/* Kernel cache time for entries and attributes: the archive is immutable. */
+#define ABCFS_TIMEOUT 86400.0
+
+struct abcfs_cli {
+    char *archive;
+    int nosplice;
+    int allow_other;
+};
+
+enum { ABCFS_KEY_ALLOW_OTHER, ABCFS_KEY_DROP };
+
+static const struct fuse_opt abcfs_main_opts[] = {
+    {"nosplice", offsetof(struct abcfs_cli, nosplice), 1},
+    FUSE_OPT_KEY("allow_other", ABCFS_KEY_ALLOW_OTHER),
+    FUSE_OPT_KEY("defaults", ABCFS_KEY_DROP),
+    FUSE_OPT_KEY("auto", ABCFS_KEY_DROP),
+    FUSE_OPT_KEY("noauto", ABCFS_KEY_DROP),
+    FUSE_OPT_KEY("nofail", ABCFS_KEY_DROP),
+    FUSE_OPT_KEY("_netdev", ABCFS_KEY_DROP),
+    FUSE_OPT_KEY("user", ABCFS_KEY_DROP),
+    FUSE_OPT_KEY("users", ABCFS_KEY_DROP),
+    FUSE_OPT_KEY("nouser", ABCFS_KEY_DROP),
+    FUSE_OPT_KEY("owner", ABCFS_KEY_DROP),
+    FUSE_OPT_KEY("comment=", ABCFS_KEY_DROP),
+    FUSE_OPT_END
+};
+
+static int
+abcfs_main_opt(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+    struct abcfs_cli *cli = data;
+    (void)outargs;
+    switch (key) {
+    case ABCFS_KEY_ALLOW_OTHER:
+        cli->allow_other = 1;
+        return 1;
+    case ABCFS_KEY_DROP:
+        return 0;
+    case FUSE_OPT_KEY_NONOPT:
+        if (cli->archive == NULL) {
+            cli->archive = strdup(arg);
+            return cli->archive != NULL ? 0 : -1;
+        }
+        return 1;   /* the mount point: fuse_parse_cmdline takes it */
+    default:
+        if (strncmp(arg, "x-", 2) == 0)
+            return 0;   /* x-systemd.* and friends are for mount(8) */
+        return 1;
+    }
+}
+
+static void
+abcfs_main_usage(FILE *f, const char *prog)
+{
+    fprintf(f,
+            "usage: %s [options] ARCHIVE.abc MOUNTPOINT\n"
+            "Mounts an Alembic (Ogawa) archive read-only as a tree of directories and files.\n"
+            "\n"
+            "abcfs options:\n"
+            "    -h, --help             print this help and exit\n"
+            "    -V, --version          print the version and exit\n"
+            "    -f                     stay in the foreground\n"
+            "    -d, -o debug           print every request (implies -f)\n"
+            "    -s                     single-threaded\n"
+            "    -o allow_other         let other users read (adds default_permissions)\n"
+            "    -o nosplice            copy sample bytes instead of splicing them\n"
+            "\n"
+            "Unmount with: fusermount3 -u MOUNTPOINT\n"
+            "fstab: /data/shot.abc /mnt/shot fuse.abcfs ro,allow_other 0 0\n"
+            "\n",
+            prog);
+}
+
+int
+main(int argc, char *argv[])
+{
+    struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+    struct abcfs_cli cli = {0};
+    struct fuse_cmdline_opts opts = {0};
+    struct abcfs fs = {0};
+    struct fuse_session *se = NULL;
+    int ret = 1;
+
+    if (fuse_opt_parse(&args, &cli, abcfs_main_opts, abcfs_main_opt) != 0)
+        goto out_args;
+    if (fuse_parse_cmdline(&args, &opts) != 0)
+        goto out_args;
+    if (opts.show_help) {
+        abcfs_main_usage(stdout, argv[0]);
+        fuse_cmdline_help();
+        fuse_lowlevel_help();
+        ret = 0;
+        goto out_args;
+    }
+    if (opts.show_version) {
+        printf("abcfs version %s\n", ABCFS_VERSION);
+        fflush(stdout);     /* libfuse's line comes from a child process */
+        fuse_lowlevel_version();
+        ret = 0;
+        goto out_args;
+    }
+    if (cli.archive == NULL || opts.mountpoint == NULL) {
+        fprintf(stderr, "abcfs: %s (usage: %s [options] ARCHIVE.abc MOUNTPOINT; -h for help)\n",
+                cli.archive == NULL ? "no archive given" : "no mount point given", argv[0]);
+        goto out_args;
+    }
+
+    /* Open before mounting: a bad archive must not leave a mount behind. */
+    struct ogawa_err err = {0};
+    int rc = view_open(cli.archive, &fs.v, &err);
+    if (rc != 0) {
+        char msg[256];
+        ogawa_err_format(&err, msg, sizeof msg);
+        fprintf(stderr, "abcfs: cannot open %s: %s\n", cli.archive, msg);
+        goto out_args;
+    }
+    fs.timeout = ABCFS_TIMEOUT;
+    fs.nosplice = cli.nosplice != 0;
+    fs.uid = getuid();
+    fs.gid = getgid();
+
+    if (fuse_opt_add_arg(&args, "-oro,fsname=abcfs,subtype=abcfs") != 0 ||
+        (cli.allow_other && fuse_opt_add_arg(&args, "-odefault_permissions") != 0))
+        goto out_view;
+    se = fuse_session_new(&args, &abcfs_ll_ops, sizeof abcfs_ll_ops, &fs);
+    if (se == NULL)
+        goto out_view;
+    if (fuse_set_signal_handlers(se) != 0)
+        goto out_session;
+    if (fuse_session_mount(se, opts.mountpoint) != 0)
+        goto out_signals;
+    if (fuse_daemonize(opts.foreground) != 0)
+        goto out_unmount;
+
+    if (opts.singlethread) {
+        ret = fuse_session_loop(se);
+    } else {
+        struct fuse_loop_config *config = fuse_loop_cfg_create();
+        if (config == NULL) {
+            ret = fuse_session_loop(se);
+        } else {
+            fuse_loop_cfg_set_clone_fd(config, (unsigned)opts.clone_fd);
+            /* Only what was asked for: libfuse marks unset values with
+             * out-of-range numbers and warns about them. */
+            if (opts.max_threads > 0 && opts.max_threads <= 100000)
+                fuse_loop_cfg_set_max_threads(config, opts.max_threads);
+            if (opts.max_idle_threads != UINT_MAX)
+                fuse_loop_cfg_set_idle_threads(config, opts.max_idle_threads);
+            ret = fuse_session_loop_mt(se, config);
+            fuse_loop_cfg_destroy(config);
+        }
+    }
+    /* libfuse returns the signal that ended the loop: a requested exit. */
+    ret = (ret == 0 || ret == SIGTERM || ret == SIGINT || ret == SIGHUP) ? 0 : 1;
+
+out_unmount:
+    fuse_session_unmount(se);
+out_signals:
+    fuse_remove_signal_handlers(se);
+out_session:
+    fuse_session_destroy(se);
+out_view:
+    view_close(fs.v);
+out_args:
+    free(opts.mountpoint);
+    free(cli.archive);
+    fuse_opt_free_args(&args);
+    return ret;
+}

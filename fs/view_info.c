@@ -1,0 +1,446 @@
+/*
+ * view_info.c — generated content: .info (layout.md "Virtual entries"),
+ * .times (layout.md "Times"), the extended attributes of layout.md
+ * "Extended attributes", and the user.abcfs.stats text.
+ *
+ * .info is a JSON object with one key per line; names and metadata are the
+ * raw Alembic bytes as JSON strings (invalid UTF-8 becomes U+FFFD, as in
+ * dump-format.md); floats are %.17g, and NaN / infinities the strings
+ * "nan", "inf", "-inf" as in the dump.  .times is one %.17g line per
+ * sample.  Both are generated when their node is built, because st_size
+ * must be exact before the first read, and kept on the node: nothing is
+ * held per open file, so the adapter can skip open round trips.
+ *
+ * Extended attributes beyond layout.md's list (which the README documents):
+ * sample files answer the attributes of their property plus user.abc.index
+ * and user.abc.time; .info/.times and links answer user.abc.kind and
+ * user.abc.name; the mount point also answers user.abcfs.stats.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "view_int.h"
+
+static void
+view_json_double(struct view_buf *b, double x)
+{
+    if (isnan(x))
+        view_buf_puts(b, "\"nan\"");
+    else if (isinf(x))
+        view_buf_puts(b, x > 0 ? "\"inf\"" : "\"-inf\"");
+    else
+        view_buf_printf(b, "%.17g", x);
+}
+
+static void
+view_json_meta(struct view_buf *b, abc_str meta)
+{
+    size_t pos = 0;
+    abc_str key, val;
+    bool first = true;
+    view_buf_puts(b, "{");
+    while (abc_meta_next(meta, &pos, &key, &val)) {
+        view_buf_puts(b, first ? "" : ", ");
+        view_buf_json_str(b, key.ptr, key.len);
+        view_buf_puts(b, ": ");
+        view_buf_json_str(b, val.ptr, val.len);
+        first = false;
+    }
+    view_buf_puts(b, "}");
+}
+
+/* "key": value of a metadata entry, or null. */
+static void
+view_json_meta_value(struct view_buf *b, abc_str meta, const char *key)
+{
+    abc_str val;
+    if (abc_meta_get(meta, key, &val))
+        view_buf_json_str(b, val.ptr, val.len);
+    else
+        view_buf_puts(b, "null");
+}
+
+static void
+view_json_key(struct view_buf *b, const char *key)
+{
+    view_buf_printf(b, ",\n  \"%s\": ", key);
+}
+
+static void
+view_json_archive(view *v, struct view_buf *b)
+{
+    view_json_key(b, "archive");
+    view_buf_puts(b, "{\"metadata\": ");
+    view_json_meta(b, abc_archive_metadata(v->arc));
+    view_buf_printf(b, ", \"library_version\": %d", (int)abc_archive_library_version(v->arc));
+    view_buf_puts(b, ", \"time_samplings\": [");
+    size_t n = abc_archive_time_sampling_count(v->arc);
+    for (size_t i = 0; i < n; i++) {
+        const struct abc_time_sampling *ts = abc_archive_time_sampling(v->arc, i);
+        view_buf_puts(b, i ? ", " : "");
+        view_buf_printf(b, "{\"type\": \"%s\", \"time_per_cycle\": ", abc_ts_type_name(ts->type));
+        view_json_double(b, ts->time_per_cycle);
+        view_buf_printf(b, ", \"samples_per_cycle\": %u, \"stored_times\": [",
+                        (unsigned)ts->samples_per_cycle);
+        for (uint32_t k = 0; k < ts->n_times; k++) {
+            view_buf_puts(b, k ? ", " : "");
+            view_json_double(b, ts->times[k]);
+        }
+        view_buf_printf(b, "], \"max_num_samples\": %u}", (unsigned)ts->max_num_samples);
+    }
+    view_buf_puts(b, "]}");
+}
+
+int
+view_info_text(view *v, struct view_node *d, char **out, size_t *len, struct ogawa_err *err)
+{
+    struct view_buf b = {0};
+    view_buf_puts(&b, "{\n  \"name\": ");
+    if (d->attr.type == VIEW_T_OBJECT) {
+        abc_str name = abc_object_name(d->obj);
+        abc_str meta = abc_object_metadata(d->obj);
+        size_t flen;
+        char *full = abc_object_full_name(d->obj, &flen);
+        if (full == NULL) {
+            view_buf_free(&b);
+            return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
+        }
+        view_buf_json_str(&b, name.ptr, name.len);
+        view_json_key(&b, "kind");
+        view_buf_puts(&b, "\"object\"");
+        view_json_key(&b, "full_name");
+        view_buf_json_str(&b, full, flen);
+        free(full);
+        view_json_key(&b, "metadata");
+        view_json_meta(&b, meta);
+        view_json_key(&b, "schema");
+        view_json_meta_value(&b, meta, "schema");
+        view_json_key(&b, "instance_source");
+        view_buf_puts(&b, "null");
+        view_json_key(&b, "num_children");
+        view_buf_printf(&b, "%zu", abc_object_child_count(d->obj));
+        view_json_key(&b, "num_properties");
+        view_buf_printf(&b, "%zu", abc_compound_count(d->cpd));
+        if (d->parent == NULL)
+            view_json_archive(v, &b);
+    } else {
+        const struct abc_property_header *h = d->ph;
+        view_buf_json_str(&b, h->name.ptr, h->name.len);
+        view_json_key(&b, "kind");
+        view_buf_printf(&b, "\"%s\"", abc_kind_name(h->kind));
+        view_json_key(&b, "metadata");
+        view_json_meta(&b, h->metadata);
+        if (h->kind != ABC_KIND_COMPOUND) {
+            view_json_key(&b, "pod");
+            view_buf_printf(&b, "\"%s\"", abc_pod_name(h->pod));
+            view_json_key(&b, "extent");
+            view_buf_printf(&b, "%u", h->extent);
+            view_json_key(&b, "interpretation");
+            view_json_meta_value(&b, h->metadata, "interpretation");
+            view_json_key(&b, "num_samples");
+            view_buf_printf(&b, "%u", (unsigned)h->num_samples);
+            view_json_key(&b, "time_sampling");
+            view_buf_printf(&b, "%u", (unsigned)h->time_sampling);
+            view_json_key(&b, "constant");
+            view_buf_puts(&b, abc_property_is_constant(h) ? "true" : "false");
+        }
+    }
+    view_buf_puts(&b, "\n}\n");
+    if (b.oom) {
+        view_buf_free(&b);
+        return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
+    }
+    *out = b.ptr;
+    *len = b.len;
+    return 0;
+}
+
+/* .times is built whole (its size must be known at lookup): a header may
+ * claim up to 2^32 samples without storing any, so the text is bounded
+ * (2^24 lines, about 400 MiB) and a larger one is EFBIG. */
+#define VIEW_TIMES_MAX_SAMPLES (1u << 24)
+
+int
+view_times_text(view *v, struct view_node *prop, char **out, size_t *len, struct ogawa_err *err)
+{
+    struct view_buf b = {0};
+    if (prop->ph->num_samples > VIEW_TIMES_MAX_SAMPLES)
+        return ogawa_fail(err, VIEW_E_TOOBIG, 0, "too many samples for a .times file");
+    const struct abc_time_sampling *ts =
+        prop->ph->time_sampling < abc_archive_time_sampling_count(v->arc)
+            ? abc_archive_time_sampling(v->arc, prop->ph->time_sampling) : NULL;
+    for (uint32_t i = 0; ts != NULL && i < prop->ph->num_samples && !b.oom; i++)
+        view_buf_printf(&b, "%.17g\n", abc_time_sampling_time(ts, i));
+    view_buf_put(&b, "", 0);    /* an empty text still gets a buffer */
+    if (b.oom) {
+        view_buf_free(&b);
+        return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
+    }
+    *out = b.ptr;
+    *len = b.len;
+    return 0;
+}
+
+/* ---- extended attributes ------------------------------------------------- */
+
+#define VIEW_XATTR_NAME_MAX 255
+#define VIEW_STATS_XATTR "user.abcfs.stats"
+
+/* Visits every (name, value) of node n; stops when fn returns non-zero. */
+typedef int (*view_xattr_fn)(void *ctx, const char *name, size_t nlen, const char *val,
+                             size_t vlen);
+
+static int
+view_xattr_str(view_xattr_fn fn, void *ctx, const char *name, const char *val, size_t vlen)
+{
+    return fn(ctx, name, strlen(name), val, vlen);
+}
+
+static int
+view_xattr_num(view_xattr_fn fn, void *ctx, const char *name, unsigned long long x)
+{
+    char buf[32];
+    int k = snprintf(buf, sizeof buf, "%llu", x);
+    return fn(ctx, name, strlen(name), buf, (size_t)k);
+}
+
+static int
+view_xattr_meta(view_xattr_fn fn, void *ctx, abc_str meta)
+{
+    size_t pos = 0;
+    abc_str key, val;
+    char name[VIEW_XATTR_NAME_MAX + 1];
+    static const char prefix[] = "user.abc.meta.";
+    while (abc_meta_next(meta, &pos, &key, &val)) {
+        if (key.len == 0 || key.len + sizeof prefix - 1 > VIEW_XATTR_NAME_MAX ||
+            memchr(key.ptr, '\0', key.len) != NULL)
+            continue;   /* not expressible as an xattr name */
+        memcpy(name, prefix, sizeof prefix - 1);
+        memcpy(name + sizeof prefix - 1, key.ptr, key.len);
+        int rc = fn(ctx, name, sizeof prefix - 1 + key.len, val.ptr, val.len);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int
+view_xattr_prop(view_xattr_fn fn, void *ctx, const struct abc_property_header *h)
+{
+    const char *pod = abc_pod_name(h->pod);
+    int rc = view_xattr_str(fn, ctx, "user.abc.pod", pod, strlen(pod));
+    if (rc == 0)
+        rc = view_xattr_num(fn, ctx, "user.abc.extent", h->extent);
+    if (rc == 0)
+        rc = view_xattr_num(fn, ctx, "user.abc.num_samples", h->num_samples);
+    if (rc == 0)
+        rc = view_xattr_num(fn, ctx, "user.abc.time_sampling", h->time_sampling);
+    return rc;
+}
+
+static int
+view_xattr_walk(view *v, struct view_node *n, view_xattr_fn fn, void *ctx)
+{
+    const char *kind;
+    abc_str name = {"", 0};
+    const struct abc_property_header *ph = NULL;
+    int rc = 0;
+    switch (n->attr.type) {
+    case VIEW_T_OBJECT: kind = "object"; name = abc_object_name(n->obj); break;
+    case VIEW_T_COMPOUND: kind = "compound"; ph = n->ph; break;
+    case VIEW_T_PROPERTY: kind = abc_kind_name(n->ph->kind); ph = n->ph; break;
+    case VIEW_T_SAMPLE: kind = "sample"; ph = n->parent->ph; break;
+    default: kind = view_type_name(n->attr.type); break;
+    }
+    if (ph != NULL)
+        name = ph->name;
+    if (n->attr.type == VIEW_T_INSTANCE) {
+        name = abc_object_name(n->obj);
+    } else if (n->parent != NULL && ph == NULL && n->attr.type != VIEW_T_OBJECT) {
+        struct view_dir *d = atomic_load(&n->parent->dir);
+        if (d != NULL && n->idx < d->n) {
+            name.ptr = view_dir_name(d, n->idx);
+            name.len = d->e[n->idx].name_len;
+        } else {
+            name.ptr = n->attr.type == VIEW_T_TIMES ? ".times" : ".info";
+            name.len = strlen(name.ptr);
+        }
+    }
+    rc = view_xattr_str(fn, ctx, "user.abc.kind", kind, strlen(kind));
+    if (rc == 0)
+        rc = view_xattr_str(fn, ctx, "user.abc.name", name.ptr, name.len);
+    if (rc != 0)
+        return rc;
+    switch (n->attr.type) {
+    case VIEW_T_OBJECT: {
+        abc_str meta = abc_object_metadata(n->obj), val;
+        if (abc_meta_get(meta, "schema", &val))
+            rc = view_xattr_str(fn, ctx, "user.abc.schema", val.ptr, val.len);
+        if (rc == 0)
+            rc = view_xattr_meta(fn, ctx, meta);
+        if (rc == 0 && n->parent == NULL)
+            rc = view_xattr_str(fn, ctx, VIEW_STATS_XATTR, NULL, 0);
+        break;
+    }
+    case VIEW_T_COMPOUND:
+        rc = view_xattr_meta(fn, ctx, ph->metadata);
+        break;
+    case VIEW_T_PROPERTY:
+        rc = view_xattr_prop(fn, ctx, ph);
+        if (rc == 0)
+            rc = view_xattr_meta(fn, ctx, ph->metadata);
+        break;
+    case VIEW_T_SAMPLE: {
+        rc = view_xattr_prop(fn, ctx, ph);
+        if (rc == 0)
+            rc = view_xattr_num(fn, ctx, "user.abc.index", n->sample);
+        const struct abc_time_sampling *ts =
+            ph->time_sampling < abc_archive_time_sampling_count(v->arc)
+                ? abc_archive_time_sampling(v->arc, ph->time_sampling) : NULL;
+        if (rc == 0 && ts != NULL) {
+            char buf[40];
+            int k = snprintf(buf, sizeof buf, "%.17g", abc_time_sampling_time(ts, n->sample));
+            rc = view_xattr_str(fn, ctx, "user.abc.time", buf, (size_t)k);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    return rc;
+}
+
+struct view_xattr_list_ctx {
+    char *buf;
+    size_t cap;
+    size_t len;
+};
+
+static int
+view_xattr_list_fn(void *ctx, const char *name, size_t nlen, const char *val, size_t vlen)
+{
+    struct view_xattr_list_ctx *c = ctx;
+    (void)val;
+    (void)vlen;
+    if (c->cap > 0 && c->len + nlen + 1 <= c->cap) {
+        memcpy(c->buf + c->len, name, nlen);
+        c->buf[c->len + nlen] = '\0';
+    }
+    c->len += nlen + 1;
+    return 0;
+}
+
+int
+view_xattr_list(view *v, uint64_t id, char *buf, size_t cap, size_t *len,
+                struct ogawa_err *err)
+{
+    struct view_node *n = view_node_pin(v, id);
+    if (n == NULL)
+        return ogawa_fail(err, OGAWA_E_NOENT, 0, "unknown node id");
+    struct view_xattr_list_ctx c = {buf, cap, 0};
+    view_xattr_walk(v, n, view_xattr_list_fn, &c);
+    view_node_unpin(v, n);
+    *len = c.len;
+    if (cap > 0 && c.len > cap)
+        return ogawa_fail(err, VIEW_E_RANGE, 0, "buffer too small");
+    return 0;
+}
+
+struct view_xattr_get_ctx {
+    const char *name;
+    char *buf;
+    size_t cap;
+    size_t len;
+    bool found;
+};
+
+static int
+view_xattr_get_fn(void *ctx, const char *name, size_t nlen, const char *val, size_t vlen)
+{
+    struct view_xattr_get_ctx *c = ctx;
+    if (strlen(c->name) != nlen || memcmp(c->name, name, nlen) != 0)
+        return 0;
+    c->found = true;
+    c->len = vlen;
+    if (c->cap > 0 && vlen <= c->cap && vlen > 0)
+        memcpy(c->buf, val, vlen);
+    return 1;
+}
+
+int
+view_xattr_get(view *v, uint64_t id, const char *name, char *buf, size_t cap, size_t *len,
+               struct ogawa_err *err)
+{
+    struct view_node *n = view_node_pin(v, id);
+    if (n == NULL)
+        return ogawa_fail(err, OGAWA_E_NOENT, 0, "unknown node id");
+    struct view_xattr_get_ctx c = {name, buf, cap, 0, false};
+    bool stats = n->parent == NULL && strcmp(name, VIEW_STATS_XATTR) == 0;
+    if (!stats)
+        view_xattr_walk(v, n, view_xattr_get_fn, &c);
+    view_node_unpin(v, n);
+    if (stats) {
+        size_t slen;
+        char *s = view_stats_json(v, &slen);
+        if (s == NULL)
+            return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
+        *len = slen;
+        int rc = 0;
+        if (cap > 0 && slen > cap)
+            rc = ogawa_fail(err, VIEW_E_RANGE, 0, "buffer too small");
+        else if (cap > 0)
+            memcpy(buf, s, slen);
+        free(s);
+        return rc;
+    }
+    if (!c.found)
+        return ogawa_fail(err, VIEW_E_NODATA, 0, "no such attribute");
+    *len = c.len;
+    if (cap > 0 && c.len > cap)
+        return ogawa_fail(err, VIEW_E_RANGE, 0, "buffer too small");
+    return 0;
+}
+
+/* ---- stats ------------------------------------------------------------------ */
+
+char *
+view_stats_json(view *v, size_t *len)
+{
+    static const char *const req_names[VIEW_REQ_COUNT] = {
+        "lookup", "forget", "getattr", "readlink", "readdir", "read", "xattr", "statfs", "other",
+    };
+    struct ogawa_stats st;
+    ogawa_archive_stats(abc_archive_ogawa(v->arc), &st);
+    uint64_t served = atomic_load(&v->served_bytes), nodes, size;
+    view_statfs(v, &size, &nodes);
+    struct view_buf b = {0};
+    view_buf_printf(&b, "{\"archive_bytes\": %llu, \"bytes_read\": %llu, \"blocks_read\": %llu",
+                    (unsigned long long)size, (unsigned long long)(st.bytes_read + served),
+                    (unsigned long long)(st.reads + atomic_load(&v->served_reads)));
+    view_buf_printf(&b, ", \"parse_bytes_read\": %llu, \"parse_reads\": %llu",
+                    (unsigned long long)st.bytes_read, (unsigned long long)st.reads);
+    view_buf_printf(&b, ", \"sample_bytes_served\": %llu, \"sample_reads\": %llu",
+                    (unsigned long long)served,
+                    (unsigned long long)atomic_load(&v->served_reads));
+    view_buf_printf(&b, ", \"generated_bytes_served\": %llu",
+                    (unsigned long long)atomic_load(&v->mem_bytes));
+    view_buf_puts(&b, ", \"requests\": {");
+    for (int i = 0; i < VIEW_REQ_COUNT; i++)
+        view_buf_printf(&b, "%s\"%s\": %llu", i ? ", " : "", req_names[i],
+                        (unsigned long long)atomic_load(&v->req[i]));
+    view_buf_printf(&b, "}, \"cache\": {\"node_hits\": %llu, \"node_builds\": %llu, "
+                        "\"dir_hits\": %llu, \"dir_builds\": %llu}, \"nodes\": %llu}\n",
+                    (unsigned long long)atomic_load(&v->node_hits),
+                    (unsigned long long)atomic_load(&v->node_builds),
+                    (unsigned long long)atomic_load(&v->dir_hits),
+                    (unsigned long long)atomic_load(&v->dir_builds),
+                    (unsigned long long)nodes);
+    if (b.oom) {
+        view_buf_free(&b);
+        return NULL;
+    }
+    *len = b.len;
+    return b.ptr;
+}

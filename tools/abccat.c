@@ -1,0 +1,119 @@
+/*
+ * abccat — prints what `cat MOUNT/PATH` would print, without mounting:
+ *
+ *     abccat ARCHIVE PATH
+ *
+ * PATH is a path in the tree of layout.md (escaped names, "sub/P/0003.f32",
+ * links followed as the kernel follows them).  It goes through the same
+ * view layer (fs/view.h) as the daemon, so the bytes are the mount's bytes:
+ * raw samples are copied from the archive's fd at the offsets the view
+ * gives, generated text (.info, .times, converted wstrings) from memory.
+ * For machines without /dev/fuse.
+ *
+ * Exit status: 0 ok, 1 the path cannot be read, 2 usage or archive error.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "view.h"
+
+#define ABCCAT_CHUNK (1u << 20)
+
+static int
+abccat_write_all(const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t k = write(STDOUT_FILENO, p, len);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        p += k;
+        len -= (size_t)k;
+    }
+    return 0;
+}
+
+static int
+abccat_copy(view *v, uint64_t id, const char *path)
+{
+    char *buf = malloc(ABCCAT_CHUNK);
+    if (buf == NULL) {
+        fprintf(stderr, "abccat: out of memory\n");
+        return 1;
+    }
+    uint64_t pos = 0;
+    int ret = 0;
+    for (;;) {
+        struct ogawa_err err = {0};
+        struct view_data d;
+        int rc = view_read(v, id, pos, ABCCAT_CHUNK, &d, &err);
+        if (rc != 0) {
+            fprintf(stderr, "abccat: %s: %s\n", path, strerror(view_errno(rc, &err)));
+            ret = 1;
+            break;
+        }
+        if (d.len == 0)
+            break;
+        const void *bytes = d.mem;
+        if (d.fd >= 0) {
+            ssize_t k = pread(d.fd, buf, (size_t)d.len, (off_t)d.off);
+            if (k != (ssize_t)d.len) {
+                free(d.mem);
+                fprintf(stderr, "abccat: %s: %s\n", path, k < 0 ? strerror(errno) : "short read");
+                ret = 1;
+                break;
+            }
+            bytes = buf;
+        }
+        int wr = abccat_write_all(bytes, (size_t)d.len);
+        free(d.mem);
+        if (wr != 0) {
+            fprintf(stderr, "abccat: write: %s\n", strerror(errno));
+            ret = 1;
+            break;
+        }
+        pos += d.len;
+    }
+    free(buf);
+    return ret;
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        printf("usage: abccat ARCHIVE PATH\nPrints the file PATH of the archive's mounted tree.\n");
+        return 0;
+    }
+    if (argc != 3) {
+        fprintf(stderr, "usage: abccat ARCHIVE PATH\n");
+        return 2;
+    }
+    struct ogawa_err err = {0};
+    view *v;
+    int rc = view_open(argv[1], &v, &err);
+    if (rc != 0) {
+        char msg[256];
+        ogawa_err_format(&err, msg, sizeof msg);
+        fprintf(stderr, "abccat: cannot open %s: %s\n", argv[1], msg);
+        return 2;
+    }
+    uint64_t id;
+    struct view_attr a;
+    int ret;
+    rc = view_resolve(v, argv[2], true, &id, &a, &err);
+    if (rc != 0) {
+        fprintf(stderr, "abccat: %s: %s\n", argv[2], strerror(view_errno(rc, &err)));
+        ret = 1;
+    } else {
+        ret = abccat_copy(v, id, argv[2]);
+        view_forget(v, id, 1);
+    }
+    view_close(v);
+    return ret;
+}
