@@ -113,6 +113,21 @@ const struct abc_time_sampling *abc_archive_time_sampling(const abc_archive *a, 
 /* Opens the top object ("ABC", full name "/"). */
 int abc_archive_top(abc_archive *a, abc_object **out, struct ogawa_err *err);
 
+/*
+ * Checks the archive's structure without reading sample payloads: every
+ * object, compound and property header, every property's stored-sample
+ * slots, and each sample's data block size field and dims, as the walks of
+ * abc_object_child / abc_compound_child / abc_property_sample would meet
+ * them (explicit stack, no recursion; instances are not followed, their
+ * sources are checked where they stand).  It stops after reading
+ * budget_bytes from the archive (UINT64_MAX: no limit) and then sets
+ * *complete false; a finished walk sets it true.  Returns the first error
+ * found (err names it), else 0.  This is how a mount can refuse a damaged
+ * archive up front while staying O(budget) on huge ones.
+ */
+int abc_archive_verify(abc_archive *a, uint64_t budget_bytes, bool *complete,
+                       struct ogawa_err *err);
+
 /* ---- objects (§4) ----------------------------------------------------- */
 
 /* What the parent's header block says of one child object. */

@@ -404,16 +404,33 @@ abc_sample_load(const abc_archive *a, const struct abc_sample *s, int pod, uint8
         *len = s->payload_len;
         return 0;
     }
-    size_t n = abc_wstring_to_utf8(raw, (size_t)s->payload_len, NULL);
-    uint8_t *utf8 = malloc(n + 1);
+    /*
+     * The C++ reader splits the units at 0 into exactly n_values strings:
+     * a trailing unterminated run is dropped, missing strings are empty.
+     * We do the same, so a damaged sample reads as it does there.
+     */
+    size_t units = (size_t)s->payload_len / 4, end = 0, found = 0;
+    for (size_t u = 0; u < units && found < s->n_values; u++) {
+        if (raw[4 * u] == 0 && raw[4 * u + 1] == 0 && raw[4 * u + 2] == 0 && raw[4 * u + 3] == 0) {
+            found++;
+            end = 4 * (u + 1);
+        }
+    }
+    size_t pad = (size_t)(s->n_values - found);
+    size_t n = abc_wstring_to_utf8(raw, end, NULL);
+    if (pad > SIZE_MAX - n - 1) {
+        free(raw);
+        return ogawa_fail(err, OGAWA_E_NOMEM, s->block.off, "wstring sample too large");
+    }
+    uint8_t *utf8 = malloc(n + pad + 1);
     if (!utf8) {
         free(raw);
         return ogawa_fail(err, OGAWA_E_NOMEM, s->block.off, "out of memory converting a wstring");
     }
-    abc_wstring_to_utf8(raw, (size_t)s->payload_len, utf8);
-    utf8[n] = 0;
+    abc_wstring_to_utf8(raw, end, utf8);
+    memset(utf8 + n, 0, pad + 1);
     free(raw);
     *buf = utf8;
-    *len = n;
+    *len = n + pad;
     return 0;
 }
