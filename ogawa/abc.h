@@ -132,7 +132,7 @@ int abc_archive_verify(abc_archive *a, uint64_t budget_bytes, bool *complete,
 
 /* What the parent's header block says of one child object. */
 struct abc_object_header {
-    abc_str name;               /* raw bytes, non-empty */
+    abc_str name;               /* raw bytes; may be empty in a hostile file */
     abc_str metadata;           /* serialized */
 };
 

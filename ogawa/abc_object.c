@@ -107,9 +107,9 @@ abc_parse_object_headers(abc_object *o, const struct ogawa_data *d, struct ogawa
     if (rc)
         return rc;
     size_t len = d->len > 32 ? (size_t)d->len - 32 : 0;  /* ≤ 32 bytes: no children */
-    /* Every record takes at least 6 bytes, which bounds the arrays below
+    /* Every record takes at least 5 bytes, which bounds the arrays below
      * by the block's size rather than by the (untrusted) slot count. */
-    if (o->n_children > len / 6) {
+    if (o->n_children > len / 5) {
         free(blob);
         return OGAWA_CORRUPT(err, d->off, "object has more child groups than header records");
     }
@@ -127,9 +127,11 @@ abc_parse_object_headers(abc_object *o, const struct ogawa_data *d, struct ogawa
             rc = OGAWA_CORRUPT(err, d->off, "object has more header records than child groups");
             goto out;
         }
-        if (!abc_read_u32(blob, len, &pos, &name_len) || name_len == 0 ||
-            name_len > len - pos || len - pos - name_len < 1) {
-            rc = OGAWA_CORRUPT(err, d->off, "object header name is empty or truncated");
+        /* An empty name is not refused: the C++ reader accepts it and
+         * layout.md shows it as "%". */
+        if (!abc_read_u32(blob, len, &pos, &name_len) || name_len > len - pos ||
+            len - pos - name_len < 1) {
+            rc = OGAWA_CORRUPT(err, d->off, "object header name is truncated");
             goto out;
         }
         struct abc_object_header *h = &o->children[i];

@@ -392,11 +392,13 @@ test_abc_object_headers_name_length_zero(void **state)
     (void)state;
     struct tb_buf blob = { 0 };
     struct ogawa_err err = { 0 };
+    /* Accepted, as the C++ reader does (layout.md shows it as "%"). */
     tb_u32(&blob, 0);
     tb_u8(&blob, 0);
-    tb_fill(&blob, 0, 4);               /* enough bytes for a minimal record */
+    assert_int_equal(open_top_with_headers(&blob, 1, &err), 0);
+    /* Four more bytes are a truncated second record. */
+    tb_fill(&blob, 0, 4);
     assert_int_equal(open_top_with_headers(&blob, 1, &err), OGAWA_E_CORRUPT);
-    tb_assert_msg(&err, "object header name is empty or truncated");
     tb_free(&blob);
 }
 
