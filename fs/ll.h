@@ -7,6 +7,7 @@
 #define ABCFS_LL_H
 
 #include <fuse_lowlevel.h>
+#include <stdatomic.h>
 
 #include "view.h"
 
@@ -18,6 +19,7 @@ struct abcfs {
     bool no_opendir;        /* likewise for opendir */
     uid_t uid;              /* owner shown for every entry */
     gid_t gid;
+    atomic_bool shrink_logged; /* "the archive shrank" was logged once */
 };
 
 extern const struct fuse_lowlevel_ops abcfs_ll_ops;

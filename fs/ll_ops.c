@@ -21,7 +21,9 @@
  * archive file's page cache.
  *
  * Errors become errno only through view_errno.  Damage in the archive is
- * logged once per failing request with its offset.
+ * logged once per failing request with its offset.  An archive truncated
+ * under the mount is caught before a sample is served (abcfs_ll_shrunk):
+ * EIO, never a short read.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -320,6 +322,31 @@ abcfs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     }
 }
 
+/*
+ * True when the bytes a sample comes from are no longer all inside the
+ * archive: it was truncated under the mount.  Served from the fd, such a
+ * range would go out short or empty (splice and pread stop at the end of
+ * file), which a reader takes for a shorter file; a converted sample would
+ * go out as bytes the archive no longer holds.  One fstat per sample read
+ * is cheap next to the read itself.  Logged once per mount.
+ */
+static bool
+abcfs_ll_shrunk(struct abcfs *fs, const struct view_data *d)
+{
+    struct stat st;
+    uint64_t end = d->src_end;
+    if (d->fd >= 0 && d->off + d->len > end)
+        end = d->off + d->len;
+    if (end == 0 || fstat(view_archive_fd(fs->v), &st) != 0 || (uint64_t)st.st_size >= end)
+        return false;
+    if (!atomic_exchange(&fs->shrink_logged, true))
+        fuse_log(FUSE_LOG_ERR,
+                 "abcfs: the archive shrank under the mount (now %lld bytes, a sample "
+                 "needs %llu): reads of samples past its end answer EIO\n",
+                 (long long)st.st_size, (unsigned long long)end);
+    return true;
+}
+
 static void
 abcfs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
@@ -331,6 +358,8 @@ abcfs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fus
     int rc = view_read(fs->v, ino, off < 0 ? 0 : (uint64_t)off, size, &d, &err);
     if (rc != 0) {
         abcfs_ll_fail(req, rc, &err);
+    } else if (abcfs_ll_shrunk(fs, &d)) {
+        fuse_reply_err(req, EIO);
     } else if (d.fd >= 0 && d.len > 0) {
         struct fuse_bufvec bv = FUSE_BUFVEC_INIT((size_t)d.len);
         bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;

@@ -3,9 +3,11 @@
  * read-only with the low-level adapter (fs/ll_ops.c), and serves it until
  * unmounted (fusermount3 -u, umount) or sent SIGTERM/SIGINT.
  *
- * A straight ladder: parse, open the archive (so that a file that is not an
- * archive fails here, with one line on stderr and exit 1, before anything
- * is mounted), new session, signals, mount, daemonize, loop, unmount.
+ * A straight ladder: parse, check the mount point is a directory, open the
+ * archive and check its structure within a read budget (so that a file
+ * that is not an archive, or a damaged one, fails here, with one line on
+ * stderr and exit 1, before anything is mounted), new session, signals,
+ * mount, daemonize, loop, unmount.
  *
  * /etc/fstab works through mount.fuse3, which runs `abcfs ARCHIVE
  * MOUNTPOINT -o OPTS`: options that only mount(8) uses (defaults, noauto,
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ll.h"
@@ -29,8 +32,15 @@
 /* Kernel cache time for entries and attributes: the archive is immutable. */
 #define ABCFS_TIMEOUT 86400.0
 
+/* Default -o check budget: archive bytes the structural check may read
+ * before mounting.  Enough to check any archive whose structure (headers,
+ * groups, sample sizes) is small, all of it; a large archive is checked as
+ * far as this goes and stays lazy beyond, so mounting stays O(1). */
+#define ABCFS_CHECK_DEFAULT (1ULL << 20)
+
 struct abcfs_cli {
     char *archive;
+    char *check;            /* -o check=none|full|SIZE */
     int nosplice;
     int allow_other;
 };
@@ -39,6 +49,7 @@ enum { ABCFS_KEY_ALLOW_OTHER, ABCFS_KEY_DROP };
 
 static const struct fuse_opt abcfs_main_opts[] = {
     {"nosplice", offsetof(struct abcfs_cli, nosplice), 1},
+    {"check=%s", offsetof(struct abcfs_cli, check), 0},
     FUSE_OPT_KEY("allow_other", ABCFS_KEY_ALLOW_OTHER),
     FUSE_OPT_KEY("defaults", ABCFS_KEY_DROP),
     FUSE_OPT_KEY("auto", ABCFS_KEY_DROP),
@@ -92,11 +103,75 @@ abcfs_main_usage(FILE *f, const char *prog)
             "    -s                     single-threaded\n"
             "    -o allow_other         let other users read (adds default_permissions)\n"
             "    -o nosplice            copy sample bytes instead of splicing them\n"
+            "    -o check=SIZE          before mounting, check the archive's structure,\n"
+            "                           stopping after SIZE bytes read (K, M, G suffixes;\n"
+            "                           default 1M); a damaged archive is refused\n"
+            "    -o check=full          check the whole structure, however large\n"
+            "    -o check=none          do not check; damage shows as EIO when met\n"
             "\n"
             "Unmount with: fusermount3 -u MOUNTPOINT\n"
             "fstab: /data/shot.abc /mnt/shot fuse.abcfs ro,allow_other 0 0\n"
             "\n",
             prog);
+}
+
+/* -o check's value as a byte budget (UINT64_MAX: full, 0: none). */
+static int
+abcfs_main_check_budget(const char *s, uint64_t *out)
+{
+    if (s == NULL) {
+        *out = ABCFS_CHECK_DEFAULT;
+        return 0;
+    }
+    if (strcmp(s, "full") == 0) {
+        *out = UINT64_MAX;
+        return 0;
+    }
+    if (strcmp(s, "none") == 0) {
+        *out = 0;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(s, &end, 10);
+    unsigned shift = 0;
+    if (end == s || errno != 0 || s[0] == '-')
+        return -1;
+    switch (*end) {
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    default: break;
+    }
+    if (*end != '\0' || n > (UINT64_MAX >> shift))
+        return -1;
+    *out = (uint64_t)n << shift;
+    return 0;
+}
+
+/*
+ * The kernel mounts a file system on a regular file as readily as on a
+ * directory, so libfuse would "succeed" there; refuse anything that is not
+ * a directory before mounting.  "/dev/fd/N" is libfuse's way of passing an
+ * already opened /dev/fuse (a mount helper did the mount): left alone.
+ */
+static int
+abcfs_main_check_mountpoint(const char *mnt)
+{
+    struct stat st;
+    unsigned fd;
+    char end;
+    if (sscanf(mnt, "/dev/fd/%u%c", &fd, &end) == 1)
+        return 0;
+    if (stat(mnt, &st) != 0) {
+        fprintf(stderr, "abcfs: mount point %s: %s\n", mnt, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "abcfs: mount point %s is not a directory\n", mnt);
+        return -1;
+    }
+    return 0;
 }
 
 int
@@ -133,6 +208,15 @@ main(int argc, char *argv[])
         goto out_args;
     }
 
+    uint64_t budget;
+    if (abcfs_main_check_budget(cli.check, &budget) != 0) {
+        fprintf(stderr, "abcfs: invalid -o check=%s (none, full, or a size such as 4M)\n",
+                cli.check);
+        goto out_args;
+    }
+    if (abcfs_main_check_mountpoint(opts.mountpoint) != 0)
+        goto out_args;
+
     /* Open before mounting: a bad archive must not leave a mount behind. */
     struct ogawa_err err = {0};
     int rc = view_open(cli.archive, &fs.v, &err);
@@ -141,6 +225,21 @@ main(int argc, char *argv[])
         ogawa_err_format(&err, msg, sizeof msg);
         fprintf(stderr, "abcfs: cannot open %s: %s\n", cli.archive, msg);
         goto out_args;
+    }
+    /* Refuse a damaged archive now, not with EIO later (issue 4): its
+     * structure is walked within the budget (abc_archive_verify). */
+    if (budget > 0) {
+        bool complete;
+        rc = view_verify(fs.v, budget, &complete, &err);
+        if (rc != 0) {
+            char msg[256];
+            ogawa_err_format(&err, msg, sizeof msg);
+            fprintf(stderr, "abcfs: %s: %s\n", cli.archive, msg);
+            goto out_view;
+        }
+        if (opts.debug)
+            fprintf(stderr, "abcfs: structure check %s\n",
+                    complete ? "complete" : "stopped at its budget (the rest stays lazy)");
     }
     fs.timeout = ABCFS_TIMEOUT;
     fs.nosplice = cli.nosplice != 0;
@@ -192,6 +291,7 @@ out_view:
 out_args:
     free(opts.mountpoint);
     free(cli.archive);
+    free(cli.check);
     fuse_opt_free_args(&args);
     return ret;
 }

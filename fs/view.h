@@ -76,6 +76,15 @@ typedef struct view view;
 int view_open(const char *path, view **out, struct ogawa_err *err);
 void view_close(view *v);   /* accepts NULL */
 
+/*
+ * Checks the archive's structure up front (abc_archive_verify), reading at
+ * most budget bytes (UINT64_MAX: all of it); *complete says whether the
+ * walk finished.  Returns its first error.  What it reads is kept apart:
+ * user.abcfs.stats reports it under "verify" and leaves it out of the
+ * other counters, which so count what serving the tree read.
+ */
+int view_verify(view *v, uint64_t budget, bool *complete, struct ogawa_err *err);
+
 const abc_archive *view_archive(const view *v);
 int view_archive_fd(const view *v);     /* to serve raw sample bytes */
 
@@ -123,15 +132,19 @@ int view_readlink(view *v, uint64_t id, char **target, size_t *len, struct ogawa
  * range of the archive's fd (fd >= 0, off, len: serve it with pread or
  * splice, never touching the bytes here); a converted sample, .info and
  * .times are copied into a new malloc'ed buffer (fd = -1, mem, NULL when
- * len is 0; the caller may always call free(out->mem)).  len is clipped at the
- * file's end.  Errors: VIEW_E_ISDIR, VIEW_E_NOTLINK for links read as
- * files (EINVAL), OGAWA_E_NOMEM.
+ * len is 0; the caller may always call free(out->mem)).  .info and .times
+ * are rendered on demand (view_info.c keeps a few recent ones).  len is
+ * clipped at the file's end.  Errors: VIEW_E_ISDIR, VIEW_E_NOTLINK for
+ * links read as files (EINVAL), OGAWA_E_NOMEM.
  */
 struct view_data {
     int fd;                 /* archive fd, or -1 for memory */
     uint64_t off;           /* absolute archive offset when fd >= 0 */
     uint64_t len;           /* bytes to serve */
     void *mem;              /* when fd < 0: malloc'ed copy, the caller frees */
+    uint64_t src_end;       /* samples (raw or converted): end of the whole
+                               payload in the archive, so a caller can see
+                               that the file shrank under it; 0 otherwise */
 };
 int view_read(view *v, uint64_t id, uint64_t pos, uint64_t len, struct view_data *out,
               struct ogawa_err *err);
@@ -215,6 +228,8 @@ struct view_buf {
     size_t len;
     size_t cap;
     bool oom;               /* an append failed: the text is incomplete */
+    bool count;             /* set by the caller: only len is kept (a size
+                               computed without holding the text) */
 };
 void view_buf_put(struct view_buf *b, const void *data, size_t len);
 void view_buf_puts(struct view_buf *b, const char *s);

@@ -7,9 +7,10 @@
  * raw Alembic bytes as JSON strings (invalid UTF-8 becomes U+FFFD, as in
  * dump-format.md); floats are %.17g, and NaN / infinities the strings
  * "nan", "inf", "-inf" as in the dump.  .times is one %.17g line per
- * sample.  Both are generated when their node is built, because st_size
- * must be exact before the first read, and kept on the node: nothing is
- * held per open file, so the adapter can skip open round trips.
+ * sample.  Both are measured when their node is built, because st_size
+ * must be exact before the first read, and rendered again when read (see
+ * "rendering .info and .times" below): nothing is held per open file, so
+ * the adapter can skip open round trips, and nothing big per node.
  *
  * Extended attributes beyond layout.md's list (which the README documents):
  * sample files answer the attributes of their property plus user.abc.index
@@ -93,94 +94,217 @@ view_json_archive(view *v, struct view_buf *b)
     view_buf_puts(b, "]}");
 }
 
-int
-view_info_text(view *v, struct view_node *d, char **out, size_t *len, struct ogawa_err *err)
+/* Renders .info of directory node d into b (which may only count). */
+static int
+view_info_render(view *v, struct view_node *d, struct view_buf *b, struct ogawa_err *err)
 {
-    struct view_buf b = {0};
-    view_buf_puts(&b, "{\n  \"name\": ");
+    view_buf_puts(b, "{\n  \"name\": ");
     if (d->attr.type == VIEW_T_OBJECT) {
         abc_str name = abc_object_name(d->obj);
         abc_str meta = abc_object_metadata(d->obj);
-        size_t flen;
-        char *full = abc_object_full_name(d->obj, &flen);
-        if (full == NULL) {
-            view_buf_free(&b);
-            return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
+        view_buf_json_str(b, name.ptr, name.len);
+        view_json_key(b, "kind");
+        view_buf_puts(b, "\"object\"");
+        view_json_key(b, "full_name");
+        if (b->count) {
+            /* Measured from the node: building the full name is O(depth). */
+            b->len += d->parent == NULL ? 3 : 2 + d->full_json;
+        } else {
+            size_t flen;
+            char *full = abc_object_full_name(d->obj, &flen);
+            if (full == NULL)
+                return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
+            view_buf_json_str(b, full, flen);
+            free(full);
         }
-        view_buf_json_str(&b, name.ptr, name.len);
-        view_json_key(&b, "kind");
-        view_buf_puts(&b, "\"object\"");
-        view_json_key(&b, "full_name");
-        view_buf_json_str(&b, full, flen);
-        free(full);
-        view_json_key(&b, "metadata");
-        view_json_meta(&b, meta);
-        view_json_key(&b, "schema");
-        view_json_meta_value(&b, meta, "schema");
-        view_json_key(&b, "instance_source");
-        view_buf_puts(&b, "null");
-        view_json_key(&b, "num_children");
-        view_buf_printf(&b, "%zu", abc_object_child_count(d->obj));
-        view_json_key(&b, "num_properties");
-        view_buf_printf(&b, "%zu", abc_compound_count(d->cpd));
+        view_json_key(b, "metadata");
+        view_json_meta(b, meta);
+        view_json_key(b, "schema");
+        view_json_meta_value(b, meta, "schema");
+        view_json_key(b, "instance_source");
+        view_buf_puts(b, "null");
+        view_json_key(b, "num_children");
+        view_buf_printf(b, "%zu", abc_object_child_count(d->obj));
+        view_json_key(b, "num_properties");
+        view_buf_printf(b, "%zu", abc_compound_count(d->cpd));
         if (d->parent == NULL)
-            view_json_archive(v, &b);
+            view_json_archive(v, b);
     } else {
         const struct abc_property_header *h = d->ph;
-        view_buf_json_str(&b, h->name.ptr, h->name.len);
-        view_json_key(&b, "kind");
-        view_buf_printf(&b, "\"%s\"", abc_kind_name(h->kind));
-        view_json_key(&b, "metadata");
-        view_json_meta(&b, h->metadata);
+        view_buf_json_str(b, h->name.ptr, h->name.len);
+        view_json_key(b, "kind");
+        view_buf_printf(b, "\"%s\"", abc_kind_name(h->kind));
+        view_json_key(b, "metadata");
+        view_json_meta(b, h->metadata);
         if (h->kind != ABC_KIND_COMPOUND) {
-            view_json_key(&b, "pod");
-            view_buf_printf(&b, "\"%s\"", abc_pod_name(h->pod));
-            view_json_key(&b, "extent");
-            view_buf_printf(&b, "%u", h->extent);
-            view_json_key(&b, "interpretation");
-            view_json_meta_value(&b, h->metadata, "interpretation");
-            view_json_key(&b, "num_samples");
-            view_buf_printf(&b, "%u", (unsigned)h->num_samples);
-            view_json_key(&b, "time_sampling");
-            view_buf_printf(&b, "%u", (unsigned)h->time_sampling);
-            view_json_key(&b, "constant");
-            view_buf_puts(&b, abc_property_is_constant(h) ? "true" : "false");
+            view_json_key(b, "pod");
+            view_buf_printf(b, "\"%s\"", abc_pod_name(h->pod));
+            view_json_key(b, "extent");
+            view_buf_printf(b, "%u", h->extent);
+            view_json_key(b, "interpretation");
+            view_json_meta_value(b, h->metadata, "interpretation");
+            view_json_key(b, "num_samples");
+            view_buf_printf(b, "%u", (unsigned)h->num_samples);
+            view_json_key(b, "time_sampling");
+            view_buf_printf(b, "%u", (unsigned)h->time_sampling);
+            view_json_key(b, "constant");
+            view_buf_puts(b, abc_property_is_constant(h) ? "true" : "false");
         }
     }
-    view_buf_puts(&b, "\n}\n");
-    if (b.oom) {
-        view_buf_free(&b);
-        return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
-    }
-    *out = b.ptr;
-    *len = b.len;
+    view_buf_puts(b, "\n}\n");
     return 0;
 }
 
-/* .times is built whole (its size must be known at lookup): a header may
- * claim up to 2^32 samples without storing any, so the text is bounded
+/* .times is rendered whole (its size must be known at lookup): a header
+ * may claim up to 2^32 samples without storing any, so the text is bounded
  * (2^24 lines, about 400 MiB) and a larger one is EFBIG. */
 #define VIEW_TIMES_MAX_SAMPLES (1u << 24)
 
-int
-view_times_text(view *v, struct view_node *prop, char **out, size_t *len, struct ogawa_err *err)
+static int
+view_times_render(view *v, struct view_node *prop, struct view_buf *b, struct ogawa_err *err)
 {
-    struct view_buf b = {0};
     if (prop->ph->num_samples > VIEW_TIMES_MAX_SAMPLES)
         return ogawa_fail(err, VIEW_E_TOOBIG, 0, "too many samples for a .times file");
     const struct abc_time_sampling *ts =
         prop->ph->time_sampling < abc_archive_time_sampling_count(v->arc)
             ? abc_archive_time_sampling(v->arc, prop->ph->time_sampling) : NULL;
-    for (uint32_t i = 0; ts != NULL && i < prop->ph->num_samples && !b.oom; i++)
-        view_buf_printf(&b, "%.17g\n", abc_time_sampling_time(ts, i));
-    view_buf_put(&b, "", 0);    /* an empty text still gets a buffer */
-    if (b.oom) {
-        view_buf_free(&b);
-        return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
-    }
-    *out = b.ptr;
-    *len = b.len;
+    for (uint32_t i = 0; ts != NULL && i < prop->ph->num_samples && !b->oom; i++)
+        view_buf_printf(b, "%.17g\n", abc_time_sampling_time(ts, i));
     return 0;
+}
+
+/* ---- rendering .info and .times ---------------------------------------------
+ *
+ * Neither text is kept on its node: a .info holds its object's full name,
+ * so keeping each one would cost O(depth^2) memory on a deep hierarchy (a
+ * `find` of 10^4 levels held 437 MB), and a .times can be megabytes.  The
+ * node keeps the exact size (computed by a counting render when it is
+ * built, as st_size must be right before the first read); reads render the
+ * text again.  The kernel's page cache absorbs repeated reads of one file,
+ * and a small cache here (VIEW_GEN_SLOTS texts, VIEW_GEN_BYTES) absorbs
+ * the many requests of one sequential read of a big .times.  The texts
+ * depend only on headers parsed once, so every render gives the same
+ * bytes; a render of another size is reported as damage, never served.
+ */
+
+#define VIEW_GEN_BYTES (32u << 20)
+
+static int
+view_gen_render(view *v, struct view_node *dir, int type, struct view_buf *b,
+                struct ogawa_err *err)
+{
+    int rc = type == VIEW_T_TIMES ? view_times_render(v, dir, b, err)
+                                  : view_info_render(v, dir, b, err);
+    if (rc == 0 && b->oom)
+        rc = ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
+    return rc;
+}
+
+int
+view_gen_size(view *v, struct view_node *dir, int type, uint64_t *size, struct ogawa_err *err)
+{
+    struct view_buf b = {.count = true};
+    int rc = view_gen_render(v, dir, type, &b, err);
+    *size = rc == 0 ? b.len : 0;
+    return rc;
+}
+
+/* The cached text of node id, or NULL.  Under v->gen_lock. */
+static struct view_gen *
+view_gen_find(view *v, uint64_t id)
+{
+    for (int i = 0; i < VIEW_GEN_SLOTS; i++)
+        if (v->gen[i].id == id)
+            return &v->gen[i];
+    return NULL;
+}
+
+static void
+view_gen_drop(view *v, struct view_gen *g)
+{
+    v->gen_bytes -= g->len;
+    free(g->text);
+    memset(g, 0, sizeof *g);
+}
+
+/* Keeps text (len bytes) as node id's, evicting least recently used texts
+ * to stay within the bounds; takes ownership of text.  Under v->gen_lock. */
+static void
+view_gen_insert(view *v, uint64_t id, char *text, size_t len)
+{
+    if (view_gen_find(v, id) != NULL) {
+        free(text);     /* another thread rendered it meanwhile */
+        return;
+    }
+    for (;;) {
+        struct view_gen *old = NULL, *empty = NULL;
+        int used = 0;
+        for (int i = 0; i < VIEW_GEN_SLOTS; i++) {
+            struct view_gen *g = &v->gen[i];
+            if (g->id == 0) {
+                empty = empty != NULL ? empty : g;
+                continue;
+            }
+            used++;
+            if (old == NULL || g->used < old->used)
+                old = g;
+        }
+        if (empty != NULL && (used == 0 || v->gen_bytes + len <= VIEW_GEN_BYTES)) {
+            empty->id = id;
+            empty->text = text;
+            empty->len = len;
+            empty->used = ++v->gen_clock;
+            v->gen_bytes += len;
+            return;
+        }
+        view_gen_drop(v, old);
+    }
+}
+
+int
+view_gen_read(view *v, struct view_node *n, uint64_t pos, uint64_t len, void *dst,
+              struct ogawa_err *err)
+{
+    pthread_mutex_lock(&v->gen_lock);
+    struct view_gen *g = view_gen_find(v, n->id);
+    if (g != NULL && pos + len <= g->len) {
+        g->used = ++v->gen_clock;
+        if (len > 0)
+            memcpy(dst, g->text + pos, len);
+        pthread_mutex_unlock(&v->gen_lock);
+        atomic_fetch_add_explicit(&v->gen_hits, 1, memory_order_relaxed);
+        return 0;
+    }
+    pthread_mutex_unlock(&v->gen_lock);
+    struct view_buf b = {0};
+    int rc = view_gen_render(v, n->parent, n->attr.type, &b, err);
+    if (rc == 0 && b.len != n->attr.size)
+        rc = ogawa_fail(err, OGAWA_E_CORRUPT, 0, "a generated text changed size");
+    if (rc == 0 && pos + len > b.len)
+        rc = ogawa_fail(err, OGAWA_E_INVAL, 0, "read past the end of a generated text");
+    if (rc != 0) {
+        view_buf_free(&b);
+        return rc;
+    }
+    atomic_fetch_add_explicit(&v->gen_renders, 1, memory_order_relaxed);
+    if (len > 0)
+        memcpy(dst, b.ptr + pos, len);
+    if (n->id != 0 && b.ptr != NULL) {
+        pthread_mutex_lock(&v->gen_lock);
+        view_gen_insert(v, n->id, b.ptr, b.len);
+        pthread_mutex_unlock(&v->gen_lock);
+    } else {
+        view_buf_free(&b);
+    }
+    return 0;
+}
+
+void
+view_gen_free(view *v)
+{
+    for (int i = 0; i < VIEW_GEN_SLOTS; i++)
+        if (v->gen[i].id != 0)
+            view_gen_drop(v, &v->gen[i]);
 }
 
 /* ---- extended attributes ------------------------------------------------- */
@@ -413,6 +537,9 @@ view_stats_json(view *v, size_t *len)
     };
     struct ogawa_stats st;
     ogawa_archive_stats(abc_archive_ogawa(v->arc), &st);
+    /* view_verify's reads happened before the mount: reported apart. */
+    st.bytes_read -= v->verify_bytes <= st.bytes_read ? v->verify_bytes : st.bytes_read;
+    st.reads -= v->verify_reads <= st.reads ? v->verify_reads : st.reads;
     uint64_t served = atomic_load(&v->served_bytes), nodes, size;
     view_statfs(v, &size, &nodes);
     struct view_buf b = {0};
@@ -431,12 +558,19 @@ view_stats_json(view *v, size_t *len)
         view_buf_printf(&b, "%s\"%s\": %llu", i ? ", " : "", req_names[i],
                         (unsigned long long)atomic_load(&v->req[i]));
     view_buf_printf(&b, "}, \"cache\": {\"node_hits\": %llu, \"node_builds\": %llu, "
-                        "\"dir_hits\": %llu, \"dir_builds\": %llu}, \"nodes\": %llu}\n",
+                        "\"dir_hits\": %llu, \"dir_builds\": %llu, \"text_hits\": %llu, "
+                        "\"text_renders\": %llu}, \"nodes\": %llu",
                     (unsigned long long)atomic_load(&v->node_hits),
                     (unsigned long long)atomic_load(&v->node_builds),
                     (unsigned long long)atomic_load(&v->dir_hits),
                     (unsigned long long)atomic_load(&v->dir_builds),
+                    (unsigned long long)atomic_load(&v->gen_hits),
+                    (unsigned long long)atomic_load(&v->gen_renders),
                     (unsigned long long)nodes);
+    view_buf_printf(&b, ", \"verify\": {\"bytes_read\": %llu, \"reads\": %llu, "
+                        "\"complete\": %s}}\n",
+                    (unsigned long long)v->verify_bytes, (unsigned long long)v->verify_reads,
+                    v->verify_state == 0 ? "null" : v->verify_state == 2 ? "true" : "false");
     if (b.oom) {
         view_buf_free(&b);
         return NULL;

@@ -64,10 +64,24 @@ struct view_node {
     uint32_t sample;        /* SAMPLE: its index */
     bool raw;               /* SAMPLE: bytes served from the archive fd */
     uint64_t data_off;      /* SAMPLE raw: absolute payload offset */
-    char *text;             /* INFO/TIMES text, converted SAMPLE bytes, link target */
+    uint64_t src_end;       /* SAMPLE: end of its payload in the archive (0: none) */
+    uint64_t full_json;     /* OBJECT: bytes of its full name as JSON string
+                               contents, "/d0/d1" escaped (0 for the root):
+                               .info's size in O(1) however deep it is */
+    char *text;             /* converted SAMPLE bytes, link target; never
+                               INFO/TIMES, whose text is rendered on read */
     size_t text_len;
     _Atomic(struct view_dir *) dir; /* OBJECT/COMPOUND listing, built on demand */
 };
+
+/* One rendered .info/.times text of the cache of view_info.c. */
+struct view_gen {
+    uint64_t id;            /* node id (ids are never reused); 0 = free slot */
+    char *text;
+    size_t len;
+    uint64_t used;          /* clock of the last use, for LRU eviction */
+};
+#define VIEW_GEN_SLOTS 8
 
 struct view {
     abc_archive *arc;
@@ -90,6 +104,18 @@ struct view {
     _Atomic uint64_t node_builds;   /* nodes built */
     _Atomic uint64_t dir_hits;      /* listings reused */
     _Atomic uint64_t dir_builds;    /* listings built */
+    /* rendered .info/.times texts: at most VIEW_GEN_SLOTS, and at most
+     * VIEW_GEN_BYTES unless one text alone is larger */
+    pthread_mutex_t gen_lock;
+    struct view_gen gen[VIEW_GEN_SLOTS];
+    size_t gen_bytes;
+    uint64_t gen_clock;
+    _Atomic uint64_t gen_hits;
+    _Atomic uint64_t gen_renders;
+    /* view_verify: what it read, left out of the other counters */
+    uint64_t verify_bytes;
+    uint64_t verify_reads;
+    int verify_state;       /* 0 not run, 1 stopped at its budget, 2 complete */
 };
 
 /* view_node.c */
@@ -118,10 +144,14 @@ int view_instance_target(view *v, struct view_node *n, char **out, size_t *len,
                          struct ogawa_err *err);
 bool view_header_is_instance(const struct abc_object_header *h);
 
-/* view_info.c */
-int view_info_text(view *v, struct view_node *dirnode, char **out, size_t *len,
-                   struct ogawa_err *err);
-int view_times_text(view *v, struct view_node *prop, char **out, size_t *len,
-                    struct ogawa_err *err);
+/* view_info.c: .info and .times of a directory node.  view_gen_size
+ * computes the exact size without keeping the text (at node build);
+ * view_gen_read renders it (or finds it in the view's small cache) and
+ * copies [pos, pos + len) into dst (the caller clipped the range). */
+int view_gen_size(view *v, struct view_node *dirnode, int type, uint64_t *size,
+                  struct ogawa_err *err);
+int view_gen_read(view *v, struct view_node *n, uint64_t pos, uint64_t len, void *dst,
+                  struct ogawa_err *err);
+void view_gen_free(view *v);
 
 #endif

@@ -301,6 +301,14 @@ static int
 view_node_fill_object(view *v, struct view_node *n, abc_object *o, struct ogawa_err *err)
 {
     n->obj = o;
+    if (n->parent != NULL) {
+        /* '/' ends any invalid UTF-8 sequence before it, so the escaped
+         * full name is the escaped names joined by '/' (view_info.c). */
+        abc_str name = abc_object_name(o);
+        struct view_buf b = {.count = true};
+        view_buf_json_str(&b, name.ptr, name.len);
+        n->full_json = n->parent->full_json + 1 + (b.len - 2);
+    }
     int rc = abc_object_properties(o, &n->cpd, err);
     if (rc != 0)
         return rc;
@@ -325,10 +333,12 @@ view_node_fill_sample(view *v, struct view_node *n, struct ogawa_err *err)
         n->text = (char *)buf;
         n->text_len = (size_t)len;
         n->raw = false;
+        n->src_end = s.payload_len > 0 ? s.payload_off + s.payload_len : 0;
         view_attr_file(n, S_IFREG | 0444, len);
     } else {
         n->raw = true;
         n->data_off = s.payload_off;
+        n->src_end = s.payload_len > 0 ? s.payload_off + s.payload_len : 0;
         view_attr_file(n, S_IFREG | 0444, s.payload_len);
         if (s.block.off != 0)
             n->attr.ino = s.block.off;
@@ -361,9 +371,9 @@ view_node_build(view *v, struct view_node *parent, uint64_t idx, struct view_nod
             rc = view_node_fill_sample(v, n, err);
         } else if (idx == ns || idx == ns + 1) {
             n->attr.type = idx == ns ? VIEW_T_INFO : VIEW_T_TIMES;
-            rc = idx == ns ? view_info_text(v, parent, &n->text, &n->text_len, err)
-                           : view_times_text(v, parent, &n->text, &n->text_len, err);
-            view_attr_file(n, S_IFREG | 0444, n->text_len);
+            uint64_t size = 0;
+            rc = view_gen_size(v, parent, n->attr.type, &size, err);
+            view_attr_file(n, S_IFREG | 0444, size);
         } else {
             rc = ogawa_fail(err, OGAWA_E_NOENT, 0, "no such entry");
         }
@@ -410,10 +420,12 @@ view_node_build(view *v, struct view_node *parent, uint64_t idx, struct view_nod
             n->text_len = e->link_len;
             view_attr_file(n, S_IFLNK | 0777, n->text_len);
             break;
-        case VIEW_T_INFO:
-            rc = view_info_text(v, parent, &n->text, &n->text_len, err);
-            view_attr_file(n, S_IFREG | 0444, n->text_len);
+        case VIEW_T_INFO: {
+            uint64_t size = 0;
+            rc = view_gen_size(v, parent, VIEW_T_INFO, &size, err);
+            view_attr_file(n, S_IFREG | 0444, size);
             break;
+        }
         default:
             break;
         }
@@ -484,6 +496,7 @@ view_open(const char *path, view **out, struct ogawa_err *err)
     if (v == NULL)
         return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
     pthread_mutex_init(&v->lock, NULL);
+    pthread_mutex_init(&v->gen_lock, NULL);
     v->cap = 1024;
     v->by_id = calloc(v->cap, sizeof *v->by_id);
     v->by_pos = calloc(v->cap, sizeof *v->by_pos);
@@ -541,12 +554,27 @@ view_close(view *v)
         }
     }
     pthread_mutex_destroy(&v->lock);
+    view_gen_free(v);
+    pthread_mutex_destroy(&v->gen_lock);
     view_node_free(v->root);
     free(v->by_id);
     free(v->by_pos);
     abc_object_unref(v->top);
     abc_archive_close(v->arc);
     free(v);
+}
+
+int
+view_verify(view *v, uint64_t budget, bool *complete, struct ogawa_err *err)
+{
+    struct ogawa_stats before, after;
+    ogawa_archive_stats(abc_archive_ogawa(v->arc), &before);
+    int rc = abc_archive_verify(v->arc, budget, complete, err);
+    ogawa_archive_stats(abc_archive_ogawa(v->arc), &after);
+    v->verify_bytes += after.bytes_read - before.bytes_read;
+    v->verify_reads += after.reads - before.reads;
+    v->verify_state = *complete ? 2 : 1;
+    return rc;
 }
 
 const abc_archive *
@@ -783,6 +811,7 @@ view_read(view *v, uint64_t id, uint64_t pos, uint64_t len, struct view_data *ou
         out->fd = v->fd;
         out->off = n->data_off + pos;
         out->len = len;
+        out->src_end = n->src_end;
         atomic_fetch_add_explicit(&v->served_bytes, len, memory_order_relaxed);
         atomic_fetch_add_explicit(&v->served_reads, 1, memory_order_relaxed);
     } else {
@@ -791,10 +820,18 @@ view_read(view *v, uint64_t id, uint64_t pos, uint64_t len, struct view_data *ou
         if (len > 0 && out->mem == NULL) {
             rc = ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
         } else {
-            if (len > 0)
+            if (len > 0 && (n->attr.type == VIEW_T_INFO || n->attr.type == VIEW_T_TIMES))
+                rc = view_gen_read(v, n, pos, len, out->mem, err);
+            else if (len > 0)
                 memcpy(out->mem, n->text + pos, len);
-            out->len = len;
-            atomic_fetch_add_explicit(&v->mem_bytes, len, memory_order_relaxed);
+            if (rc != 0) {
+                free(out->mem);
+                out->mem = NULL;
+            } else {
+                out->len = len;
+                out->src_end = n->src_end;
+                atomic_fetch_add_explicit(&v->mem_bytes, len, memory_order_relaxed);
+            }
         }
     }
     view_node_unpin(v, n);

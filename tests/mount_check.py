@@ -12,7 +12,10 @@ and st_size, instance link targets, st_ino (samples with the same bytes in
 the reference corpus share one, different bytes never do, converted and
 virtual entries have their own), and st_mtime.  Then, on a few archives:
 EROFS for every mutation, extended attributes, user.abcfs.stats, a clean
-exit on SIGTERM, -o nosplice, and a refused archive leaving no mount.
+exit on SIGTERM, -o nosplice, and a refused archive leaving no mount:
+every damaged file of DATA/{bad,hdf5} is refused before mounting (the
+structure check, -o check), except those the reference still reads, which
+mount and match their NAME.json.
 
 Exit 0 when all pass, 1 on a failure, 77 (meson's skip) without /dev/fuse.
 Mounts are always undone (fusermount3 -u) in finally blocks.
@@ -515,6 +518,65 @@ def check_refused(abcfs, archive, r):
         os.rmdir(d)
 
 
+# Damaged files that only a full structural walk catches (their header and
+# root are sound): refused by the check before mounting (-o check, default
+# budget), mounted with -o check=none.
+CHECK_REFUSED = ("polymesh_flip1_seed1.abc", "polymesh_flip8_seed2.abc", "xform_flip8_seed2.abc")
+
+
+def check_damaged(abcfs, data, r):
+    """Issue 4: every file of DATA/bad and DATA/hdf5 is refused before
+    mounting (non-zero exit, one line on stderr naming the archive, nothing
+    mounted), except those the reference still reads (a NAME.json beside
+    them: pod_arrays_flip*), which mount and match their dump."""
+    refused = matched = 0
+    for corpus in ("bad", "hdf5"):
+        folder = os.path.join(data, corpus)
+        for f in sorted(os.listdir(folder)):
+            if not f.endswith(".abc"):
+                continue
+            archive = os.path.join(folder, f)
+            where = "%s/%s" % (corpus, f)
+            dump = archive[:-4] + ".json"
+            if os.path.exists(dump):
+                try:
+                    m = Mount(abcfs, archive)
+                except RuntimeError as e:
+                    r.check(False, where, "the reference reads it, abcfs refused: %s" % e)
+                    continue
+                try:
+                    before = r.failed
+                    TreeCheck(load_dump(dump), m.dir, r, False).run()
+                    matched += r.failed == before
+                finally:
+                    rc, err = m.close()
+                    r.check(rc == 0, where, "daemon exit %s after unmount: %s" % (rc, err))
+                continue
+            d = tempfile.mkdtemp(prefix="abcfs-test-")
+            try:
+                p = subprocess.run([abcfs, archive, d], capture_output=True, timeout=30)
+                err = p.stderr.decode(errors="replace")
+                ok = r.check(p.returncode != 0, where, "exit 0: mounted a damaged archive")
+                ok &= r.check(err.startswith("abcfs: ") and archive in err and err.count("\n") == 1,
+                              where, "not one clear line: %r" % err)
+                ok &= r.check(not os.path.ismount(d), where, "mounted")
+                refused += ok
+                if f in CHECK_REFUSED:
+                    r.check("cannot open" not in err, where,
+                            "refused at open, not by the structure check: %r" % err)
+                    # the check is what refuses it: without it, it mounts
+                    p = subprocess.run([abcfs, "-o", "check=none", archive, d],
+                                       capture_output=True, timeout=30)
+                    r.check(p.returncode == 0 and os.path.ismount(d), where,
+                            "-o check=none did not mount it: %r" % p.stderr)
+            finally:
+                if os.path.ismount(d):
+                    subprocess.run(["fusermount3", "-u", d])
+                os.rmdir(d)
+    print("damaged archives: %d refused before mounting, %d mounted and matched their dump"
+          % (refused, matched))
+
+
 def check_hostile(abcfs, writer, r):
     """The archive of tests/test_view_hostile.c, seen through the kernel."""
     tmp = tempfile.mkdtemp(prefix="abcfs-hostile-")
@@ -658,6 +720,7 @@ def main():
     check_signals(a.abcfs, poly, r)
     check_refused(a.abcfs, os.path.join(a.data, "bad", "not_alembic.abc"), r)
     check_refused(a.abcfs, os.path.join(a.data, "bad", "polymesh_trunc50.abc"), r)
+    check_damaged(a.abcfs, a.data, r)
     if a.hostile_writer:
         check_hostile(a.abcfs, a.hostile_writer, r)
     if a.abcls and a.abccat:

@@ -1,34 +1,45 @@
 #!/bin/sh
 # tools/demo.sh — set up, build, and show the bundled example archive
-# (a PolyMesh cube animated over 5 frames) through a real abcfs mount.
+# (a PolyMesh cube animated over 5 frames) through a real abcfs mount:
+# mount, ls, cat .info, od a sample through the promoted P link, unmount.
 # Without /dev/fuse it shows the same tree with abcls/abccat instead.
+# ABCFS_BUILD names the build directory (default: build).
 set -e
 cd "$(dirname "$0")/.."
 . tools/setup.sh
-[ -d build ] || meson setup build >/dev/null
-ninja -C build >/dev/null
+build=${ABCFS_BUILD:-build}
+[ -d "$build" ] || meson setup "$build" >/dev/null
+ninja -C "$build" >/dev/null
 archive=tests/data/reference/polymesh.abc
 echo "== abcdump $archive (first lines)"
-build/tools/abcdump "$archive" | head -n 25
+"$build"/tools/abcdump "$archive" | head -n 25
 
-if [ -x build/fs/abcfs ] && [ -e /dev/fuse ]; then
+if [ -x "$build"/fs/abcfs ] && [ -e /dev/fuse ]; then
     mnt=$(mktemp -d /tmp/abcfs-demo.XXXXXX)
-    trap 'fusermount3 -u "$mnt" 2>/dev/null; rmdir "$mnt"' EXIT
-    build/fs/abcfs "$archive" "$mnt"
-    echo "== ls $mnt"
+    # Whatever happens below, leave no mount and no directory behind.
+    trap 'if mountpoint -q "$mnt"; then fusermount3 -u "$mnt"; fi; rmdir "$mnt"' EXIT
+    echo "== abcfs $archive $mnt"
+    "$build"/fs/abcfs "$archive" "$mnt"
+    echo "== ls -l $mnt"
     ls -l "$mnt"
     echo "== cat $mnt/.info"
     cat "$mnt/.info"
-    obj=$(find "$mnt" -maxdepth 3 -path '*/P' -type l | head -n 1)
-    if [ -n "$obj" ]; then
-        echo "== ls $obj/"
-        ls -l "$obj/"
-        first=$(ls "$obj/" | grep -v '^\.' | head -n 1)
-        echo "== od -A d -t f4 $obj/$first | head"
-        od -A d -t f4 "$obj/$first" | head -n 5
+    link=$(find "$mnt" -maxdepth 3 -name P -type l | head -n 1)
+    if [ -n "$link" ]; then
+        echo "== ls -l $link  (a promoted link: P -> $(readlink "$link"))"
+        ls -l "$link/"
+        first=$(ls "$link/" | head -n 1)
+        echo "== od -A d -t f4 $link/$first | head -n 5"
+        od -A d -t f4 "$link/$first" | head -n 5
     fi
-    echo "== unmounting"
-elif [ -x build/tools/abcls ]; then
+    echo "== fusermount3 -u $mnt"
+    fusermount3 -u "$mnt"
+    if mountpoint -q "$mnt"; then
+        echo "still mounted: $mnt" >&2
+        exit 1
+    fi
+    echo "unmounted"
+elif [ -x "$build"/tools/abcls ]; then
     echo "== no /dev/fuse here: the same tree through abcls"
-    build/tools/abcls -l "$archive" /
+    "$build"/tools/abcls -l "$archive" /
 fi
