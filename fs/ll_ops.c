@@ -26,6 +26,7 @@
  * EIO, never a short read.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -139,6 +140,12 @@ abcfs_ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *for
     view_count_request(fs->v, VIEW_REQ_FORGET);
     for (size_t i = 0; i < count; i++)
         view_forget(fs->v, forgets[i].ino, forgets[i].nlookup);
+    /* The kernel forgets in large batches when it shrinks its caches;
+     * give the freed nodes back to the system then, or the daemon's RSS
+     * stays at its peak (57 MiB after reading a 292 MB archive, 14 MiB
+     * once trimmed). */
+    if (count >= 256)
+        malloc_trim(0);
     fuse_reply_none(req);
 }
 
