@@ -304,7 +304,7 @@ fuzz_object(struct fuzz_abc *f, abc_object *o)
                        : abc_object_depth(o) == 0);
     FUZZ_ASSERT(abc_object_offset(o) != 0);
     abc_str name = abc_object_name(o);
-    FUZZ_ASSERT(name.len > 0 && name.ptr[name.len] == 0);
+    FUZZ_ASSERT(name.ptr[name.len] == 0);   /* may be empty, as in C++ */
     fuzz_meta(abc_object_metadata(o));
 
     size_t len;
@@ -318,7 +318,7 @@ fuzz_object(struct fuzz_abc *f, abc_object *o)
     FUZZ_ASSERT(abc_object_child_header(o, n) == NULL);
     for (size_t i = 0; i < n; i++) {
         const struct abc_object_header *ch = abc_object_child_header(o, i);
-        FUZZ_ASSERT(ch != NULL && ch->name.len > 0 && ch->name.ptr[ch->name.len] == 0);
+        FUZZ_ASSERT(ch != NULL && ch->name.ptr[ch->name.len] == 0);
         if (i >= FUZZ_MAX_FIND)
             continue;
         fuzz_meta(ch->metadata);

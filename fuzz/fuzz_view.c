@@ -16,8 +16,12 @@
  * (non-empty, no '/', NUL or control byte, not "." or "..", bounded
  * length); index and name lookups agree on the node; reads stay inside
  * the file and, for raw samples, inside the archive; .info is well-formed
- * JSON in valid UTF-8; .times has one line per sample; every error maps to
- * a positive errno.
+ * JSON in valid UTF-8; .times has one line per sample; "d/." and "d/.."
+ * resolve to d and its parent; every error maps to a positive errno.
+ *
+ * Each input also goes, as raw bytes, through the name functions
+ * (escaping, de-duplication, sample names, JSON strings), and through
+ * view_verify, the check a mount runs before it serves anything.
  */
 #include "fuzz_common.h"
 
@@ -551,8 +555,15 @@ fuzz_entry(struct fuzz_view *f, uint64_t dir, const char *dir_path, uint64_t idx
         char *copy = fuzz_read_file(f, id, &a2, text);
         if (copy && type == VIEW_T_INFO)
             fuzz_check_info(copy, (size_t)a2.size);
-        if (copy && type == VIEW_T_TIMES)
+        if (copy && type == VIEW_T_TIMES) {
+            /* One line per sample: a property directory lists its
+             * samples, then .info and .times. */
+            uint64_t lines = 0;
+            for (uint64_t k = 0; k < a2.size; k++)
+                lines += copy[k] == '\n';
+            FUZZ_ASSERT(lines == n_entries - 2);
             FUZZ_ASSERT(a2.size == 0 || copy[a2.size - 1] == '\n');
+        }
         free(copy);
         if (idx < 4)
             fuzz_resolve(f, path, id, type);

@@ -28,16 +28,25 @@
 #   CC             compiler for a new build directory (default clang)
 #
 # Needs the Debian packages clang (or clang-14) and libclang-rt-14-dev
-# (libFuzzer's runtime, libclang_rt.fuzzer-x86_64.a), besides meson and
-# ninja-build.
+# (libFuzzer's runtime, libclang_rt.fuzzer-x86_64.a; only recommended by
+# clang, so name it), besides meson and ninja-build; llvm-14 (pulled in by
+# clang's recommends) gives symbolized stack traces.
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# The project's packages plus clang and libFuzzer's runtime, installed if
+# missing (tools/setup.sh).
+ABCFS_EXTRA_PACKAGES="${ABCFS_EXTRA_PACKAGES:-} clang libclang-rt-14-dev"
+. "$root/tools/setup.sh"
 build=${FUZZ_BUILD:-$root/build-fuzz}
 secs=${FUZZ_SECONDS:-60}
 max_len=${FUZZ_MAX_LEN:-16384}
 parallel=${FUZZ_PARALLEL:-1}
 extra=${FUZZ_ARGS:-}
+if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ] && ! command -v llvm-symbolizer >/dev/null 2>&1 &&
+    [ -x /usr/lib/llvm-14/bin/llvm-symbolizer ]; then
+    export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-14/bin/llvm-symbolizer
+fi
 all_targets=$(sed -n "s/^ *'\(fuzz_[a-z0-9_]*\)' *: *{.*/\1/p" "$root/fuzz/meson.build")
 targets=${*:-$all_targets}
 
@@ -100,12 +109,13 @@ run_one() {
         status=0
     fi
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n 1)
     if [ "$status" -ne 0 ] || [ "$found" -ne 0 ]; then
         echo "fuzz: $t: FAILED (exit $status) after ${execs:-?} executions; log $log:" >&2
         grep -v '^#[0-9]' "$log" | tail -n 60 >&2
         return 1
     fi
-    echo "fuzz: $t: ok, ${execs:-?} executions in ${secs}s, corpus $(find "$corpus" -type f | wc -l) inputs"
+    echo "fuzz: $t: ok, ${execs:-?} executions in ${took:-$secs}s, corpus $(find "$corpus" -type f | wc -l) inputs"
 }
 
 fail=0
