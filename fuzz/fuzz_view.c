@@ -60,7 +60,6 @@ struct fuzz_view {
     size_t depth;
     size_t nodes_left, resolves_left, xattrs_left, detached_left, entries_left;
     uint64_t read_left;
-    uint64_t max_times_samples;     /* 0: no limit (FUZZ_VIEW_MAX_TIMES) */
     /* Hold mode (one input in eight): file and link nodes are kept until
      * the end instead of forgotten at once, so that the node table grows
      * past its first size and its chains get long. */
@@ -479,12 +478,6 @@ fuzz_entry(struct fuzz_view *f, uint64_t dir, const char *dir_path, uint64_t idx
         return;
     fuzz_check_name(name, len);
     FUZZ_ASSERT(strcmp(view_type_name(type), "unknown") != 0);
-    /* Building .times formats one line per sample, up to 2^32 of them
-     * (fuzz/regress/FINDINGS.md, view 1).  FUZZ_VIEW_MAX_TIMES=N skips the
-     * .times of properties with more than N samples, so that long runs can
-     * look past that known finding; unset, nothing is skipped. */
-    if (type == VIEW_T_TIMES && f->max_times_samples && n_entries - 2 > f->max_times_samples)
-        return;
     char *path = fuzz_join(dir_path, name, len);
 
     /* view_child_attr before the node exists builds one and drops it;
@@ -621,8 +614,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     f->entries_left = f->hold ? FUZZ_HOLD_MAX : 1024;
     f->n_held = 0;
     f->detached_left = FUZZ_MAX_DETACHED;
-    const char *mt = getenv("FUZZ_VIEW_MAX_TIMES");
-    f->max_times_samples = mt ? strtoull(mt, NULL, 10) : 0;
 
     /* view_open opens a path; the lowest free fd number, which it will
      * get, must be free again after view_close. */

@@ -6,10 +6,15 @@
  * a promoted name, and instances below hostile names (layout.md "Names",
  * "Promoted names"; rules 1–5).
  *
+ * A second archive holds properties just at and just past the cap on
+ * .times (2^20 samples, fs/view_info.c): the first renders, the second
+ * answers EFBIG while its sample files still work.
+ *
  * `test_view_hostile --write PATH` only writes the archive, for
  * tests/mount_check.py to mount and check the same names through the
  * kernel.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -257,6 +262,89 @@ test_view_hostile_instances(void **state)
     view_forget(v, id, 1);
 }
 
+/* A property of n int32 samples (identity sampling) whose samples after
+ * the first repeat it, so that the archive stays small. */
+static int
+times_scalar(abc_wprop *parent, const char *name, uint64_t n)
+{
+    struct ogawa_err err = {0};
+    abc_wprop *p;
+    int32_t value = 7;
+    CHECK(abc_wprop_add_scalar(parent, abc_wstr(name), NULL, ABC_POD_INT32, 1, 0, &p, &err));
+    CHECK(abc_wprop_add_sample(p, &value, sizeof value, &err));
+    for (uint64_t i = 1; i < n; i++)
+        CHECK(abc_wprop_repeat_sample(p, &err));
+    CHECK(abc_wprop_finish(p, &err));
+    return 0;
+}
+
+#define TIMES_CAP (1u << 20)    /* VIEW_TIMES_MAX_SAMPLES of fs/view_info.c */
+
+static void
+test_view_hostile_times_cap(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/test_view_times_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    struct ogawa_err err = {0};
+    abc_writer *w;
+    assert_int_equal(abc_writer_create(path, NULL, &w, &err), 0);
+    abc_wprop *top = abc_wobject_props(abc_writer_top(w));
+    assert_int_equal(times_scalar(top, "many", TIMES_CAP), 0);
+    assert_int_equal(times_scalar(top, "toomany", TIMES_CAP + 1), 0);
+    assert_int_equal(abc_writer_close(w, &err), 0);
+
+    view *tv;
+    assert_int_equal(view_open(path, &tv, &err), 0);
+    struct view_attr a;
+    uint64_t id, n;
+
+    /* At the cap: one "%.17g\n" line per sample, 0 .. 2^20-1. */
+    uint64_t want = 0;
+    for (uint64_t i = 0; i < TIMES_CAP; i++) {
+        char line[40];
+        want += (uint64_t)snprintf(line, sizeof line, "%.17g\n", (double)i);
+    }
+    assert_int_equal(view_resolve(tv, "many/.times", true, &id, &a, &err), 0);
+    assert_int_equal(a.type, VIEW_T_TIMES);
+    assert_int_equal(a.size, want);
+    struct view_data d;
+    assert_int_equal(view_read(tv, id, a.size - 8, 8, &d, &err), 0);
+    assert_int_equal(d.len, 8);
+    assert_memory_equal(d.mem, "1048575\n", 8);
+    free(d.mem);
+    view_forget(tv, id, 1);
+
+    /* One past it: EFBIG for .times, the rest of the directory works. */
+    int rc = view_resolve(tv, "toomany/.times", true, &id, &a, &err);
+    assert_int_equal(rc, VIEW_E_TOOBIG);
+    assert_int_equal(view_errno(rc, &err), EFBIG);
+    assert_int_equal(view_resolve(tv, "toomany", true, &id, &a, &err), 0);
+    assert_int_equal(view_dir_count(tv, id, &n, &err), 0);
+    assert_int_equal(n, TIMES_CAP + 1 + 2);
+    view_forget(tv, id, 1);
+    char name[64] = "toomany/";
+    size_t len = view_sample_name(TIMES_CAP + 1, ABC_POD_INT32, TIMES_CAP, name + 8);
+    assert_true(len > 0);
+    assert_int_equal(view_resolve(tv, name, true, &id, &a, &err), 0);
+    assert_int_equal(a.type, VIEW_T_SAMPLE);
+    assert_int_equal(a.size, 4);
+    assert_int_equal(view_read(tv, id, 0, 4, &d, &err), 0);
+    assert_int_equal(d.len, 4);
+    int32_t got;
+    if (d.fd >= 0)
+        assert_int_equal(pread(d.fd, &got, 4, (off_t)d.off), 4);
+    else
+        memcpy(&got, d.mem, 4);
+    assert_int_equal(got, 7);
+    free(d.mem);
+    view_forget(tv, id, 1);
+    view_close(tv);
+    unlink(path);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -267,6 +355,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_view_hostile_root_names),
         cmocka_unit_test(test_view_hostile_promoted),
         cmocka_unit_test(test_view_hostile_instances),
+        cmocka_unit_test(test_view_hostile_times_cap),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
