@@ -100,6 +100,11 @@ int view_root_attr(view *v, struct view_attr *attr, struct ogawa_err *err);
 int view_lookup(view *v, uint64_t parent, const char *name, size_t len, uint64_t *id,
                 struct view_attr *attr, struct ogawa_err *err);
 
+/* The most samples a property may claim and still have a .times: looking
+ * .times up beyond it fails with VIEW_E_TOOBIG (EFBIG).  Why 2^20: see
+ * view_times_render in view_info.c. */
+#define VIEW_TIMES_MAX_SAMPLES (1u << 20)
+
 /* Drops nlookup lookups of id (FUSE forget).  The root is never freed. */
 void view_forget(view *v, uint64_t id, uint64_t nlookup);
 

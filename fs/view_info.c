@@ -157,12 +157,12 @@ view_info_render(view *v, struct view_node *d, struct view_buf *b, struct ogawa_
 
 /* .times is rendered whole (its size must be known at lookup, and every
  * line is formatted to know it): a header may claim up to 2^32 samples
- * without storing any, so the text is bounded and a larger one is EFBIG.
- * 2^20 lines are at most 25 MiB and about 0.3 s to format, which fits the
- * render cache (VIEW_GEN_BYTES) and keeps one lookup short; at 2^24 one
- * `cat` took 14 s and 260 MiB.  The time of each sample stays readable as
- * its user.abc.time xattr beyond the cap. */
-#define VIEW_TIMES_MAX_SAMPLES (1u << 20)
+ * without storing any, so the text is bounded (VIEW_TIMES_MAX_SAMPLES,
+ * view.h) and a larger one is EFBIG.  2^20 lines are at most 25 MiB and
+ * about 0.3 s to format, which fits the render cache (VIEW_GEN_BYTES) and
+ * keeps one lookup short; at 2^24 one `cat` took 14 s and 260 MiB.  The
+ * time of each sample stays readable as its user.abc.time xattr beyond
+ * the cap. */
 
 static int
 view_times_render(view *v, struct view_node *prop, struct view_buf *b, struct ogawa_err *err)
