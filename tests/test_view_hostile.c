@@ -81,7 +81,7 @@ hostile_write(const char *path)
     hostile_init();
     CHECK(abc_writer_create(path, NULL, &w, &err));
     abc_wobject *top = abc_writer_top(w), *o, *geo, *sub;
-    static const char *const plain[] = {"%", "a\x01" "b", ".", "..", ".info", "x", "x~2"};
+    static const char *const plain[] = {"%", ("a\x01" "b"), ".", "..", ".info", "x", "x~2"};
     for (size_t i = 0; i < sizeof plain / sizeof *plain; i++) {
         if (hostile_object(top, abc_wstr(plain[i]), &o) != 0)
             return -1;
