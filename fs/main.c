@@ -45,6 +45,8 @@
 struct abcfs_cli {
     char *archive;
     char *check;            /* -o check=none|full|SIZE */
+    char *views;            /* -o views=hidden|visible|off */
+    char *cache;            /* -o cache=SIZE */
     int nosplice;
     int allow_other;
 };
@@ -54,6 +56,8 @@ enum { ABCFS_KEY_ALLOW_OTHER, ABCFS_KEY_DROP };
 static const struct fuse_opt abcfs_main_opts[] = {
     {"nosplice", offsetof(struct abcfs_cli, nosplice), 1},
     {"check=%s", offsetof(struct abcfs_cli, check), 0},
+    {"views=%s", offsetof(struct abcfs_cli, views), 0},
+    {"cache=%s", offsetof(struct abcfs_cli, cache), 0},
     FUSE_OPT_KEY("allow_other", ABCFS_KEY_ALLOW_OTHER),
     FUSE_OPT_KEY("defaults", ABCFS_KEY_DROP),
     FUSE_OPT_KEY("auto", ABCFS_KEY_DROP),
@@ -112,12 +116,20 @@ abcfs_main_usage(FILE *f, const char *prog)
             "                           default 16K); a damaged archive is refused\n"
             "    -o check=full          check the whole structure, however large\n"
             "    -o check=none          do not check; damage shows as EIO when met\n"
+            "    -o views=hidden        derived views (.npy, .expanded, ...) reachable by\n"
+            "                           name but not listed (default)\n"
+            "    -o views=visible       views listed like other entries\n"
+            "    -o views=off           no views\n"
+            "    -o cache=SIZE          bound of the cache of computed bytes (.info, .times,\n"
+            "                           computed views; K, M, G suffixes; default 64M)\n"
             "\n"
             "Unmount with: fusermount3 -u MOUNTPOINT\n"
             "fstab: /data/shot.abc /mnt/shot fuse.abcfs ro,allow_other 0 0\n"
             "\n",
             prog);
 }
+
+static int abcfs_main_size(const char *s, uint64_t *out);
 
 /* -o check's value as a byte budget (UINT64_MAX: full, 0: none). */
 static int
@@ -135,6 +147,13 @@ abcfs_main_check_budget(const char *s, uint64_t *out)
         *out = 0;
         return 0;
     }
+    return abcfs_main_size(s, out);
+}
+
+/* A byte count with an optional K, M or G suffix. */
+static int
+abcfs_main_size(const char *s, uint64_t *out)
+{
     char *end;
     errno = 0;
     unsigned long long n = strtoull(s, &end, 10);
@@ -218,6 +237,15 @@ main(int argc, char *argv[])
                 cli.check);
         goto out_args;
     }
+    struct view_options vo = {.views = VIEW_MODE_HIDDEN, .cache_bytes = VIEW_CACHE_DEFAULT};
+    if (cli.views != NULL && (vo.views = view_mode_parse(cli.views)) < 0) {
+        fprintf(stderr, "abcfs: invalid -o views=%s (hidden, visible or off)\n", cli.views);
+        goto out_args;
+    }
+    if (cli.cache != NULL && abcfs_main_size(cli.cache, &vo.cache_bytes) != 0) {
+        fprintf(stderr, "abcfs: invalid -o cache=%s (a size such as 64M)\n", cli.cache);
+        goto out_args;
+    }
     if (abcfs_main_check_mountpoint(opts.mountpoint) != 0)
         goto out_args;
 
@@ -230,6 +258,7 @@ main(int argc, char *argv[])
         fprintf(stderr, "abcfs: cannot open %s: %s\n", cli.archive, msg);
         goto out_args;
     }
+    view_configure(fs.v, &vo);
     /* Refuse a damaged archive now, not with EIO later (issue 4): its
      * structure is walked within the budget (abc_archive_verify). */
     if (budget > 0) {
@@ -296,6 +325,8 @@ out_args:
     free(opts.mountpoint);
     free(cli.archive);
     free(cli.check);
+    free(cli.views);
+    free(cli.cache);
     fuse_opt_free_args(&args);
     return ret;
 }

@@ -30,6 +30,8 @@
 
 #define VIEW_ROOT_ID 1
 
+typedef struct view view;
+
 /* Codes of the view itself, below the OGAWA_E_* band. */
 enum {
     VIEW_E_NOTDIR = -100,   /* a directory operation on a file or link */
@@ -40,6 +42,7 @@ enum {
     VIEW_E_NAMETOOLONG = -105, /* a name longer than the system allows */
     VIEW_E_LOOP = -106,     /* too many symbolic links in a path */
     VIEW_E_TOOBIG = -107,   /* generated text would be unreasonably large */
+    VIEW_E_BADSRC = -108,   /* a view whose source is invalid (EIO) */
 };
 
 /* What a node is (layout.md "Directories and files"). */
@@ -52,7 +55,32 @@ enum view_type {
     VIEW_T_TIMES,           /* .times */
     VIEW_T_PROMOTED,        /* symbolic link P -> .geom/P */
     VIEW_T_INSTANCE,        /* symbolic link to an instance's source */
+    VIEW_T_VIEWDIR,         /* a view directory (views.md): .npy, .expanded, ... */
+    VIEW_T_VIEWFILE,        /* a computed file of a view: NNNN.npy, all.npy, ... */
 };
+
+/* The views of views.md, by kind; VIEW_VK_COUNT bounds the list. */
+enum view_kind {
+    VIEW_VK_NONE = 0,
+    VIEW_VK_NPY,            /* .npy/ of a property-like directory */
+    VIEW_VK_EXPANDED,       /* .expanded/ of an indexed geometry parameter */
+    VIEW_VK_COUNT
+};
+const char *view_kind_name(int vk);     /* ".npy", ".expanded", ... */
+
+/* How views show (-o views=): reachable but not listed (the default),
+ * listed like any entry, or not there at all. */
+enum view_mode { VIEW_MODE_HIDDEN = 0, VIEW_MODE_VISIBLE, VIEW_MODE_OFF };
+
+/* Settings of an open view; view_configure before any other call. */
+struct view_options {
+    int views;              /* enum view_mode */
+    uint64_t cache_bytes;   /* bound of the generated-bytes cache */
+};
+#define VIEW_CACHE_DEFAULT (64ull << 20)
+void view_configure(view *v, const struct view_options *o);
+/* Parses "hidden", "visible", "off"; -1 if none of them. */
+int view_mode_parse(const char *s);
 
 const char *view_type_name(int type);   /* "object", ..., "instance" */
 bool view_type_is_dir(int type);
@@ -69,7 +97,6 @@ struct view_attr {
     int type;               /* enum view_type */
 };
 
-typedef struct view view;
 
 /* Opens an archive (abc_archive_open) and its top object.  Errors: those
  * of abc_archive_open and abc_archive_top.  *out is NULL on failure. */

@@ -99,7 +99,13 @@ static int
 view_info_render(view *v, struct view_node *d, struct view_buf *b, struct ogawa_err *err)
 {
     view_buf_puts(b, "{\n  \"name\": ");
-    if (d->attr.type == VIEW_T_OBJECT) {
+    if (d->attr.type == VIEW_T_VIEWDIR) {
+        const char *vn = view_kind_name(d->vk);
+        view_buf_json_str(b, vn, strlen(vn));
+        int rc = view_views_info(v, d, b, err);
+        if (rc != 0)
+            return rc;
+    } else if (d->attr.type == VIEW_T_OBJECT) {
         abc_str name = abc_object_name(d->obj);
         abc_str meta = abc_object_metadata(d->obj);
         view_buf_json_str(b, name.ptr, name.len);
@@ -151,53 +157,38 @@ view_info_render(view *v, struct view_node *d, struct view_buf *b, struct ogawa_
             view_buf_puts(b, abc_property_is_constant(h) ? "true" : "false");
         }
     }
+    int kinds[VIEW_VK_COUNT];
+    unsigned nv = view_views_at(v, d, kinds);
+    view_json_key(b, "views");
+    view_buf_puts(b, "[");
+    for (unsigned k = 0; k < nv; k++)
+        view_buf_printf(b, "%s\"%s\"", k ? ", " : "", view_kind_name(kinds[k]));
+    view_buf_puts(b, "]");
     view_buf_puts(b, "\n}\n");
-    return 0;
-}
-
-/* .times is rendered whole (its size must be known at lookup, and every
- * line is formatted to know it): a header may claim up to 2^32 samples
- * without storing any, so the text is bounded (VIEW_TIMES_MAX_SAMPLES,
- * view.h) and a larger one is EFBIG.  2^20 lines are at most 25 MiB and
- * about 0.3 s to format, which fits the render cache (VIEW_GEN_BYTES) and
- * keeps one lookup short; at 2^24 one `cat` took 14 s and 260 MiB.  The
- * time of each sample stays readable as its user.abc.time xattr beyond
- * the cap. */
-
-static int
-view_times_render(view *v, struct view_node *prop, struct view_buf *b, struct ogawa_err *err)
-{
-    if (prop->ph->num_samples > VIEW_TIMES_MAX_SAMPLES)
-        return ogawa_fail(err, VIEW_E_TOOBIG, 0, "too many samples for a .times file");
-    const struct abc_time_sampling *ts =
-        prop->ph->time_sampling < abc_archive_time_sampling_count(v->arc)
-            ? abc_archive_time_sampling(v->arc, prop->ph->time_sampling) : NULL;
-    for (uint32_t i = 0; ts != NULL && i < prop->ph->num_samples && !b->oom; i++)
-        view_buf_printf(b, "%.17g\n", abc_time_sampling_time(ts, i));
     return 0;
 }
 
 /* ---- rendering .info and .times ---------------------------------------------
  *
  * Neither text is kept on its node: a .info holds its object's full name,
- * so keeping each one would cost O(depth^2) memory on a deep hierarchy (a
- * `find` of 10^4 levels held 437 MB), and a .times can be megabytes.  The
- * node keeps the exact size (computed by a counting render when it is
- * built, as st_size must be right before the first read); reads render the
- * text again.  The kernel's page cache absorbs repeated reads of one file,
- * and a small cache here (VIEW_GEN_SLOTS texts, VIEW_GEN_BYTES) absorbs
- * the many requests of one sequential read of a big .times.  The texts
- * depend only on headers parsed once, so every render gives the same
- * bytes; a render of another size is reported as damage, never served.
+ * so keeping each one would cost O(depth^2) memory on a deep hierarchy,
+ * and a .times can be megabytes.  The node keeps the exact size (computed
+ * by a counting render when it is built, as st_size must be right before
+ * the first read); reads take the text from the view cache (view_cache.c),
+ * keyed by the directory's position key and the kind of text, so it
+ * survives the node being forgotten, and render it again after an
+ * eviction.  The texts depend only on headers parsed once, so every render
+ * gives the same bytes; a render of another size is reported as damage.
+ *
+ * .times is bounded (VIEW_TIMES_MAX_SAMPLES, view.h): a header may claim up
+ * to 2^32 samples without storing any; 2^20 lines are at most 25 MiB.
  */
-
-#define VIEW_GEN_BYTES (32u << 20)
 
 static int
 view_gen_render(view *v, struct view_node *dir, int type, struct view_buf *b,
                 struct ogawa_err *err)
 {
-    int rc = type == VIEW_T_TIMES ? view_times_render(v, dir, b, err)
+    int rc = type == VIEW_T_TIMES ? view_series_times(v, dir, b, err)
                                   : view_info_render(v, dir, b, err);
     if (rc == 0 && b->oom)
         rc = ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
@@ -213,102 +204,26 @@ view_gen_size(view *v, struct view_node *dir, int type, uint64_t *size, struct o
     return rc;
 }
 
-/* The cached text of node id, or NULL.  Under v->gen_lock. */
-static struct view_gen *
-view_gen_find(view *v, uint64_t id)
-{
-    for (int i = 0; i < VIEW_GEN_SLOTS; i++)
-        if (v->gen[i].id == id)
-            return &v->gen[i];
-    return NULL;
-}
+struct view_gen_ctx {
+    struct view_node *dir;
+    int type;
+};
 
-static void
-view_gen_drop(view *v, struct view_gen *g)
+static int
+view_gen_render_fn(view *v, void *ctx, struct view_buf *b, struct ogawa_err *err)
 {
-    v->gen_bytes -= g->len;
-    free(g->text);
-    memset(g, 0, sizeof *g);
-}
-
-/* Keeps text (len bytes) as node id's, evicting least recently used texts
- * to stay within the bounds; takes ownership of text.  Under v->gen_lock. */
-static void
-view_gen_insert(view *v, uint64_t id, char *text, size_t len)
-{
-    if (view_gen_find(v, id) != NULL) {
-        free(text);     /* another thread rendered it meanwhile */
-        return;
-    }
-    for (;;) {
-        struct view_gen *old = NULL, *empty = NULL;
-        int used = 0;
-        for (int i = 0; i < VIEW_GEN_SLOTS; i++) {
-            struct view_gen *g = &v->gen[i];
-            if (g->id == 0) {
-                empty = empty != NULL ? empty : g;
-                continue;
-            }
-            used++;
-            if (old == NULL || g->used < old->used)
-                old = g;
-        }
-        if (empty != NULL && (used == 0 || v->gen_bytes + len <= VIEW_GEN_BYTES)) {
-            empty->id = id;
-            empty->text = text;
-            empty->len = len;
-            empty->used = ++v->gen_clock;
-            v->gen_bytes += len;
-            return;
-        }
-        view_gen_drop(v, old);
-    }
+    struct view_gen_ctx *g = ctx;
+    return view_gen_render(v, g->dir, g->type, b, err);
 }
 
 int
 view_gen_read(view *v, struct view_node *n, uint64_t pos, uint64_t len, void *dst,
               struct ogawa_err *err)
 {
-    pthread_mutex_lock(&v->gen_lock);
-    struct view_gen *g = view_gen_find(v, n->id);
-    if (g != NULL && pos + len <= g->len) {
-        g->used = ++v->gen_clock;
-        if (len > 0)
-            memcpy(dst, g->text + pos, len);
-        pthread_mutex_unlock(&v->gen_lock);
-        atomic_fetch_add_explicit(&v->gen_hits, 1, memory_order_relaxed);
-        return 0;
-    }
-    pthread_mutex_unlock(&v->gen_lock);
-    struct view_buf b = {0};
-    int rc = view_gen_render(v, n->parent, n->attr.type, &b, err);
-    if (rc == 0 && b.len != n->attr.size)
-        rc = ogawa_fail(err, OGAWA_E_CORRUPT, 0, "a generated text changed size");
-    if (rc == 0 && pos + len > b.len)
-        rc = ogawa_fail(err, OGAWA_E_INVAL, 0, "read past the end of a generated text");
-    if (rc != 0) {
-        view_buf_free(&b);
-        return rc;
-    }
-    atomic_fetch_add_explicit(&v->gen_renders, 1, memory_order_relaxed);
-    if (len > 0)
-        memcpy(dst, b.ptr + pos, len);
-    if (n->id != 0 && b.ptr != NULL) {
-        pthread_mutex_lock(&v->gen_lock);
-        view_gen_insert(v, n->id, b.ptr, b.len);
-        pthread_mutex_unlock(&v->gen_lock);
-    } else {
-        view_buf_free(&b);
-    }
-    return 0;
-}
-
-void
-view_gen_free(view *v)
-{
-    for (int i = 0; i < VIEW_GEN_SLOTS; i++)
-        if (v->gen[i].id != 0)
-            view_gen_drop(v, &v->gen[i]);
+    struct view_gen_ctx g = {n->parent, n->attr.type};
+    return view_cache_read(v, n->parent->key, n->attr.type == VIEW_T_TIMES ? VIEW_CK_TIMES
+                                                                         : VIEW_CK_INFO,
+                           view_gen_render_fn, &g, n->attr.size, pos, len, dst, err);
 }
 
 /* ---- extended attributes ------------------------------------------------- */
@@ -380,21 +295,20 @@ view_xattr_walk(view *v, struct view_node *n, view_xattr_fn fn, void *ctx)
     case VIEW_T_COMPOUND: kind = "compound"; ph = n->ph; break;
     case VIEW_T_PROPERTY: kind = abc_kind_name(n->ph->kind); ph = n->ph; break;
     case VIEW_T_SAMPLE: kind = "sample"; ph = n->parent->ph; break;
+    case VIEW_T_VIEWDIR: kind = "view"; break;
     default: kind = view_type_name(n->attr.type); break;
     }
     if (ph != NULL)
         name = ph->name;
+    char nbuf[VIEW_ENTRY_NAME_MAX];
     if (n->attr.type == VIEW_T_INSTANCE) {
         name = abc_object_name(n->obj);
-    } else if (n->parent != NULL && ph == NULL && n->attr.type != VIEW_T_OBJECT) {
-        struct view_dir *d = atomic_load(&n->parent->dir);
-        if (d != NULL && n->idx < d->n) {
-            name.ptr = view_dir_name(d, n->idx);
-            name.len = d->e[n->idx].name_len;
-        } else {
-            name.ptr = n->attr.type == VIEW_T_TIMES ? ".times" : ".info";
-            name.len = strlen(name.ptr);
-        }
+    } else if (n->parent != NULL && n->attr.type != VIEW_T_OBJECT &&
+               (ph == NULL || n->attr.type == VIEW_T_VIEWDIR ||
+                n->parent->attr.type == VIEW_T_VIEWDIR)) {
+        name.len = view_node_name(v, n, nbuf);
+        name.ptr = nbuf;
+        ph = NULL;
     }
     rc = view_xattr_str(fn, ctx, "user.abc.kind", kind, strlen(kind));
     if (rc == 0)
@@ -421,12 +335,21 @@ view_xattr_walk(view *v, struct view_node *n, view_xattr_fn fn, void *ctx)
             rc = view_xattr_meta(fn, ctx, ph->metadata);
         break;
     case VIEW_T_SAMPLE: {
-        rc = view_xattr_prop(fn, ctx, ph);
+        /* of its property, or of the property-like view it is in */
+        const struct view_series *s = &n->parent->ser;
+        const char *pod = abc_pod_name(s->pod);
+        rc = view_xattr_str(fn, ctx, "user.abc.pod", pod, strlen(pod));
+        if (rc == 0)
+            rc = view_xattr_num(fn, ctx, "user.abc.extent", s->extent);
+        if (rc == 0)
+            rc = view_xattr_num(fn, ctx, "user.abc.num_samples", s->n);
+        if (rc == 0)
+            rc = view_xattr_num(fn, ctx, "user.abc.time_sampling", s->ts);
         if (rc == 0)
             rc = view_xattr_num(fn, ctx, "user.abc.index", n->sample);
         const struct abc_time_sampling *ts =
-            ph->time_sampling < abc_archive_time_sampling_count(v->arc)
-                ? abc_archive_time_sampling(v->arc, ph->time_sampling) : NULL;
+            s->ts < abc_archive_time_sampling_count(v->arc)
+                ? abc_archive_time_sampling(v->arc, s->ts) : NULL;
         if (rc == 0 && ts != NULL) {
             char buf[40];
             int k = snprintf(buf, sizeof buf, "%.17g", abc_time_sampling_time(ts, n->sample));
@@ -561,16 +484,22 @@ view_stats_json(view *v, size_t *len)
     for (int i = 0; i < VIEW_REQ_COUNT; i++)
         view_buf_printf(&b, "%s\"%s\": %llu", i ? ", " : "", req_names[i],
                         (unsigned long long)atomic_load(&v->req[i]));
+    struct view_cache_stats cs;
+    view_cache_stats(v, &cs);
     view_buf_printf(&b, "}, \"cache\": {\"node_hits\": %llu, \"node_builds\": %llu, "
-                        "\"dir_hits\": %llu, \"dir_builds\": %llu, \"text_hits\": %llu, "
-                        "\"text_renders\": %llu}, \"nodes\": %llu",
+                        "\"dir_hits\": %llu, \"dir_builds\": %llu}, \"nodes\": %llu",
                     (unsigned long long)atomic_load(&v->node_hits),
                     (unsigned long long)atomic_load(&v->node_builds),
                     (unsigned long long)atomic_load(&v->dir_hits),
                     (unsigned long long)atomic_load(&v->dir_builds),
-                    (unsigned long long)atomic_load(&v->gen_hits),
-                    (unsigned long long)atomic_load(&v->gen_renders),
                     (unsigned long long)nodes);
+    view_buf_printf(&b, ", \"view_cache\": {\"limit\": %llu, \"bytes\": %llu, "
+                        "\"entries\": %llu, \"hits\": %llu, \"misses\": %llu, "
+                        "\"renders\": %llu, \"evictions\": %llu}",
+                    (unsigned long long)cs.max_bytes, (unsigned long long)cs.bytes,
+                    (unsigned long long)cs.entries, (unsigned long long)cs.hits,
+                    (unsigned long long)cs.misses, (unsigned long long)cs.renders,
+                    (unsigned long long)cs.evictions);
     view_buf_printf(&b, ", \"verify\": {\"bytes_read\": %llu, \"reads\": %llu, "
                         "\"complete\": %s}}\n",
                     (unsigned long long)v->verify_bytes, (unsigned long long)v->verify_reads,

@@ -51,6 +51,8 @@ view_type_name(int type)
     case VIEW_T_TIMES: return "times";
     case VIEW_T_PROMOTED: return "promoted";
     case VIEW_T_INSTANCE: return "instance";
+    case VIEW_T_VIEWDIR: return "view";
+    case VIEW_T_VIEWFILE: return "viewfile";
     default: return "?";
     }
 }
@@ -58,7 +60,8 @@ view_type_name(int type)
 bool
 view_type_is_dir(int type)
 {
-    return type == VIEW_T_OBJECT || type == VIEW_T_COMPOUND || type == VIEW_T_PROPERTY;
+    return type == VIEW_T_OBJECT || type == VIEW_T_COMPOUND || type == VIEW_T_PROPERTY ||
+           type == VIEW_T_VIEWDIR;
 }
 
 bool
@@ -263,11 +266,13 @@ view_node_listing(view *v, struct view_node *n, struct view_dir **out, struct og
 }
 
 uint64_t
-view_node_entries(const struct view_node *n, const struct view_dir *d)
+view_node_entries(view *v, struct view_node *n, const struct view_dir *d)
 {
-    if (n->attr.type == VIEW_T_PROPERTY)
-        return (uint64_t)n->ph->num_samples + 2;
-    return d != NULL ? d->n : 0;
+    if (n->attr.type == VIEW_T_PROPERTY || n->attr.type == VIEW_T_VIEWDIR)
+        return view_series_entries(v, n);
+    int kinds[VIEW_VK_COUNT];
+    unsigned nv = view_views_at(v, n, kinds);
+    return (d != NULL ? d->n : 0) + (v->views == VIEW_MODE_VISIBLE ? nv : 0);
 }
 
 static void
@@ -316,36 +321,6 @@ view_node_fill_object(view *v, struct view_node *n, abc_object *o, struct ogawa_
     return 0;
 }
 
-static int
-view_node_fill_sample(view *v, struct view_node *n, struct ogawa_err *err)
-{
-    struct view_node *prop = n->parent;
-    struct abc_sample s;
-    int rc = abc_property_sample(prop->cpd, prop->pidx, n->sample, &s, err);
-    if (rc != 0)
-        return rc;
-    if (prop->ph->pod == ABC_POD_WSTRING) {
-        uint8_t *buf;
-        uint64_t len;
-        rc = abc_sample_load(v->arc, &s, prop->ph->pod, &buf, &len, err);
-        if (rc != 0)
-            return rc;
-        n->text = (char *)buf;
-        n->text_len = (size_t)len;
-        n->raw = false;
-        n->src_end = s.payload_len > 0 ? s.payload_off + s.payload_len : 0;
-        view_attr_file(n, S_IFREG | 0444, len);
-    } else {
-        n->raw = true;
-        n->data_off = s.payload_off;
-        n->src_end = s.payload_len > 0 ? s.payload_off + s.payload_len : 0;
-        view_attr_file(n, S_IFREG | 0444, s.payload_len);
-        if (s.block.off != 0)
-            n->attr.ino = s.block.off;
-    }
-    return 0;
-}
-
 /* Builds the record of entry idx of parent, not yet in the table. */
 static int
 view_node_build(view *v, struct view_node *parent, uint64_t idx, struct view_node **out,
@@ -363,20 +338,9 @@ view_node_build(view *v, struct view_node *parent, uint64_t idx, struct view_nod
     n->attr.mtime = v->mtime;
     n->attr.mtime_nsec = v->mtime_nsec;
     int rc = 0;
-    if (parent->attr.type == VIEW_T_PROPERTY) {
-        uint64_t ns = parent->ph->num_samples;
-        if (idx < ns) {
-            n->attr.type = VIEW_T_SAMPLE;
-            n->sample = (uint32_t)idx;
-            rc = view_node_fill_sample(v, n, err);
-        } else if (idx == ns || idx == ns + 1) {
-            n->attr.type = idx == ns ? VIEW_T_INFO : VIEW_T_TIMES;
-            uint64_t size = 0;
-            rc = view_gen_size(v, parent, n->attr.type, &size, err);
-            view_attr_file(n, S_IFREG | 0444, size);
-        } else {
-            rc = ogawa_fail(err, OGAWA_E_NOENT, 0, "no such entry");
-        }
+    if (parent->attr.type == VIEW_T_PROPERTY || parent->attr.type == VIEW_T_VIEWDIR ||
+        idx >= VIEW_KEY_VIEW) {
+        rc = view_views_fill(v, n, err);
     } else {
         struct view_dir *d;
         rc = view_node_listing(v, parent, &d, err);
@@ -411,7 +375,8 @@ view_node_build(view *v, struct view_node *parent, uint64_t idx, struct view_nod
             n->cpd = parent->cpd;
             n->pidx = e->src;
             n->ph = abc_compound_property(n->cpd, n->pidx);
-            view_attr_dir(v, n, 2);
+            view_series_of_property(n);
+            view_attr_dir(v, n, 2 + (v->views == VIEW_MODE_VISIBLE));
             break;
         case VIEW_T_PROMOTED:
             n->text = strdup(d->blob + e->link_off);
@@ -496,12 +461,12 @@ view_open(const char *path, view **out, struct ogawa_err *err)
     if (v == NULL)
         return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
     pthread_mutex_init(&v->lock, NULL);
-    pthread_mutex_init(&v->gen_lock, NULL);
     v->cap = 1024;
     v->by_id = calloc(v->cap, sizeof *v->by_id);
     v->by_pos = calloc(v->cap, sizeof *v->by_pos);
     v->root = calloc(1, sizeof *v->root);
-    if (v->by_id == NULL || v->by_pos == NULL || v->root == NULL) {
+    if (view_cache_init(v, VIEW_CACHE_DEFAULT) != 0 || v->by_id == NULL || v->by_pos == NULL ||
+        v->root == NULL) {
         view_close(v);
         return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
     }
@@ -554,8 +519,7 @@ view_close(view *v)
         }
     }
     pthread_mutex_destroy(&v->lock);
-    view_gen_free(v);
-    pthread_mutex_destroy(&v->gen_lock);
+    view_cache_free(v);
     view_node_free(v->root);
     free(v->by_id);
     free(v->by_pos);
@@ -575,6 +539,15 @@ view_verify(view *v, uint64_t budget, bool *complete, struct ogawa_err *err)
     v->verify_reads += after.reads - before.reads;
     v->verify_state = *complete ? 2 : 1;
     return rc;
+}
+
+void
+view_configure(view *v, const struct view_options *o)
+{
+    v->views = o->views;
+    pthread_mutex_lock(&v->cache_lock);
+    v->cache_max = o->cache_bytes;
+    pthread_mutex_unlock(&v->cache_lock);
 }
 
 const abc_archive *
@@ -607,6 +580,73 @@ view_node_or_fail(view *v, uint64_t id, struct view_node **out, struct ogawa_err
     return 0;
 }
 
+/* Copies a name into the caller's buffer (names are at most
+ * VIEW_ENTRY_NAME_MAX - 1 bytes: rule 4 cuts to 255, rule 5 adds ~N). */
+static void
+view_copy_name(char *out, size_t *len, const char *name, size_t n)
+{
+    if (n >= VIEW_ENTRY_NAME_MAX)
+        n = VIEW_ENTRY_NAME_MAX - 1;
+    memcpy(out, name, n);
+    out[n] = '\0';
+    *len = n;
+}
+
+/* The key of view name in object or compound directory p, if it has it. */
+static bool
+view_node_view_key(view *v, struct view_node *p, const char *name, size_t len, uint64_t *key)
+{
+    int kinds[VIEW_VK_COUNT];
+    unsigned nv = view_views_at(v, p, kinds);
+    for (unsigned k = 0; k < nv; k++) {
+        const char *vn = view_kind_name(kinds[k]);
+        if (strlen(vn) == len && memcmp(vn, name, len) == 0) {
+            *key = VIEW_KEY_VIEW + (uint64_t)kinds[k];
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The key of listing position pos of directory n (and its name and type
+ * when name is not NULL). */
+static int
+view_node_position(view *v, struct view_node *n, uint64_t pos, char *name, size_t *len,
+                   int *type, uint64_t *key, struct ogawa_err *err)
+{
+    char scratch[VIEW_ENTRY_NAME_MAX];
+    size_t slen;
+    int stype;
+    if (name == NULL) {
+        name = scratch;
+        len = &slen;
+        type = &stype;
+    }
+    if (!view_type_is_dir(n->attr.type))
+        return ogawa_fail(err, VIEW_E_NOTDIR, 0, "not a directory");
+    if (n->attr.type == VIEW_T_PROPERTY || n->attr.type == VIEW_T_VIEWDIR)
+        return view_vdir_entry(v, n, pos, name, len, type, key, err);
+    struct view_dir *d;
+    int rc = view_node_listing(v, n, &d, err);
+    if (rc != 0)
+        return rc;
+    if (pos < d->n) {
+        view_copy_name(name, len, view_dir_name(d, pos), d->e[pos].name_len);
+        *type = d->e[pos].type;
+        *key = pos;
+        return 0;
+    }
+    int kinds[VIEW_VK_COUNT];
+    unsigned nv = view_views_at(v, n, kinds);
+    if (v->views != VIEW_MODE_VISIBLE || pos - d->n >= nv)
+        return ogawa_fail(err, OGAWA_E_NOENT, 0, "no such entry");
+    const char *vn = view_kind_name(kinds[pos - d->n]);
+    view_copy_name(name, len, vn, strlen(vn));
+    *type = VIEW_T_VIEWDIR;
+    *key = VIEW_KEY_VIEW + (uint64_t)kinds[pos - d->n];
+    return 0;
+}
+
 int
 view_lookup(view *v, uint64_t parent, const char *name, size_t len, uint64_t *id,
             struct view_attr *attr, struct ogawa_err *err)
@@ -618,21 +658,16 @@ view_lookup(view *v, uint64_t parent, const char *name, size_t len, uint64_t *id
     uint64_t idx = 0;
     if (!view_type_is_dir(p->attr.type)) {
         rc = ogawa_fail(err, VIEW_E_NOTDIR, 0, "not a directory");
-    } else if (p->attr.type == VIEW_T_PROPERTY) {
-        uint64_t ns = p->ph->num_samples;
-        if (len == 5 && memcmp(name, ".info", 5) == 0)
-            idx = ns;
-        else if (len == 6 && memcmp(name, ".times", 6) == 0)
-            idx = ns + 1;
-        else if (!view_sample_parse(ns, p->ph->pod, name, len, &idx))
+    } else if (p->attr.type == VIEW_T_PROPERTY || p->attr.type == VIEW_T_VIEWDIR) {
+        if (!view_vdir_lookup(v, p, name, len, &idx, err))
             rc = ogawa_fail(err, OGAWA_E_NOENT, 0, "no such entry");
     } else {
         struct view_dir *d;
         rc = view_node_listing(v, p, &d, err);
         long long i = rc == 0 ? view_dir_find(d, name, len) : 0;
-        if (i < 0)
-            rc = ogawa_fail(err, OGAWA_E_NOENT, 0, "no such entry");
         idx = (uint64_t)i;
+        if (i < 0 && !view_node_view_key(v, p, name, len, &idx))
+            rc = ogawa_fail(err, OGAWA_E_NOENT, 0, "no such entry");
     }
     if (rc == 0)
         rc = view_child_get(v, p, idx, true, id, attr, err);
@@ -683,24 +718,12 @@ view_dir_count(view *v, uint64_t dir, uint64_t *count, struct ogawa_err *err)
     int rc = view_node_or_fail(v, dir, &n, err);
     if (rc == 0 && !view_type_is_dir(n->attr.type))
         rc = ogawa_fail(err, VIEW_E_NOTDIR, 0, "not a directory");
-    if (rc == 0 && n->attr.type != VIEW_T_PROPERTY)
+    if (rc == 0 && (n->attr.type == VIEW_T_OBJECT || n->attr.type == VIEW_T_COMPOUND))
         rc = view_node_listing(v, n, &d, err);
     if (rc == 0)
-        *count = view_node_entries(n, d);
+        *count = view_node_entries(v, n, d);
     view_node_unpin(v, n);
     return rc;
-}
-
-/* Copies a name into the caller's buffer (names are at most
- * VIEW_ENTRY_NAME_MAX - 1 bytes: rule 4 cuts to 255, rule 5 adds ~N). */
-static void
-view_copy_name(char *out, size_t *len, const char *name, size_t n)
-{
-    if (n >= VIEW_ENTRY_NAME_MAX)
-        n = VIEW_ENTRY_NAME_MAX - 1;
-    memcpy(out, name, n);
-    out[n] = '\0';
-    *len = n;
 }
 
 int
@@ -708,32 +731,10 @@ view_dir_entry(view *v, uint64_t dir, uint64_t idx, char name[VIEW_ENTRY_NAME_MA
                size_t *len, int *type, struct ogawa_err *err)
 {
     struct view_node *n;
-    struct view_dir *d;
+    uint64_t key;
     int rc = view_node_or_fail(v, dir, &n, err);
-    if (rc != 0)
-        return rc;
-    if (!view_type_is_dir(n->attr.type)) {
-        rc = ogawa_fail(err, VIEW_E_NOTDIR, 0, "not a directory");
-    } else if (n->attr.type == VIEW_T_PROPERTY) {
-        uint64_t ns = n->ph->num_samples;
-        if (idx < ns) {
-            *len = view_sample_name(ns, n->ph->pod, idx, name);
-            *type = VIEW_T_SAMPLE;
-        } else if (idx == ns || idx == ns + 1) {
-            const char *s = idx == ns ? ".info" : ".times";
-            view_copy_name(name, len, s, strlen(s));
-            *type = idx == ns ? VIEW_T_INFO : VIEW_T_TIMES;
-        } else {
-            rc = ogawa_fail(err, OGAWA_E_NOENT, 0, "no such entry");
-        }
-    } else if ((rc = view_node_listing(v, n, &d, err)) == 0) {
-        if (idx >= d->n) {
-            rc = ogawa_fail(err, OGAWA_E_NOENT, 0, "no such entry");
-        } else {
-            view_copy_name(name, len, view_dir_name(d, idx), d->e[idx].name_len);
-            *type = d->e[idx].type;
-        }
-    }
+    if (rc == 0)
+        rc = view_node_position(v, n, idx, name, len, type, &key, err);
     view_node_unpin(v, n);
     return rc;
 }
@@ -744,10 +745,11 @@ view_child(view *v, uint64_t dir, uint64_t idx, uint64_t *id, struct view_attr *
 {
     struct view_node *n;
     int rc = view_node_or_fail(v, dir, &n, err);
-    if (rc == 0 && !view_type_is_dir(n->attr.type))
-        rc = ogawa_fail(err, VIEW_E_NOTDIR, 0, "not a directory");
+    uint64_t key = 0;
     if (rc == 0)
-        rc = view_child_get(v, n, idx, true, id, attr, err);
+        rc = view_node_position(v, n, idx, NULL, NULL, NULL, &key, err);
+    if (rc == 0)
+        rc = view_child_get(v, n, key, true, id, attr, err);
     view_node_unpin(v, n);
     return rc;
 }
@@ -759,10 +761,11 @@ view_child_attr(view *v, uint64_t dir, uint64_t idx, struct view_attr *attr,
     struct view_node *n;
     uint64_t id;
     int rc = view_node_or_fail(v, dir, &n, err);
-    if (rc == 0 && !view_type_is_dir(n->attr.type))
-        rc = ogawa_fail(err, VIEW_E_NOTDIR, 0, "not a directory");
+    uint64_t key = 0;
     if (rc == 0)
-        rc = view_child_get(v, n, idx, false, &id, attr, err);
+        rc = view_node_position(v, n, idx, NULL, NULL, NULL, &key, err);
+    if (rc == 0)
+        rc = view_child_get(v, n, key, false, &id, attr, err);
     view_node_unpin(v, n);
     return rc;
 }
@@ -807,6 +810,14 @@ view_read(view *v, uint64_t id, uint64_t pos, uint64_t len, struct view_data *ou
         rc = ogawa_fail(err, VIEW_E_ISDIR, 0, "is a directory");
     } else if (view_type_is_link(n->attr.type)) {
         rc = ogawa_fail(err, VIEW_E_NOTLINK, 0, "a symbolic link has no bytes");
+    } else if (n->bad) {
+        rc = ogawa_fail(err, VIEW_E_BADSRC, 0, "the view's source is invalid");
+    } else if ((n->attr.type == VIEW_T_SAMPLE && !n->raw) || n->attr.type == VIEW_T_VIEWFILE) {
+        rc = view_views_read(v, n, pos, len, out, err);
+        if (rc == 0 && out->fd >= 0)
+            atomic_fetch_add_explicit(&v->served_bytes, len, memory_order_relaxed);
+        else if (rc == 0)
+            atomic_fetch_add_explicit(&v->mem_bytes, len, memory_order_relaxed);
     } else if (n->attr.type == VIEW_T_SAMPLE && n->raw) {
         out->fd = v->fd;
         out->off = n->data_off + pos;

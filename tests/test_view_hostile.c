@@ -343,6 +343,33 @@ test_view_hostile_times_cap(void **state)
     assert_int_equal(got, 7);
     free(d.mem);
     view_forget(tv, id, 1);
+
+    /* all.npy (views.md): present up to 2^20 samples, its size exact and
+     * its last sample where the size says; absent past the cap, while the
+     * last sample's own .npy works. */
+    assert_int_equal(view_resolve(tv, "many/.npy/all.npy", true, &id, &a, &err), 0);
+    char hdr[512];
+    int hk = snprintf(hdr, sizeof hdr,
+                      "{'descr': '<i4', 'fortran_order': False, 'shape': (%u,), }", TIMES_CAP);
+    assert_true(hk > 0);
+    uint64_t hlen = ((10 + (uint64_t)hk + 21 - 7 + 1) + 63) / 64 * 64;
+    assert_int_equal(a.size, hlen + 4ull * TIMES_CAP);
+    assert_int_equal(view_read(tv, id, a.size - 4, 4, &d, &err), 0);
+    assert_int_equal(d.len, 4);
+    if (d.fd >= 0)
+        assert_int_equal(pread(d.fd, &got, 4, (off_t)d.off), 4);
+    else
+        memcpy(&got, d.mem, 4);
+    assert_int_equal(got, 7);
+    free(d.mem);
+    view_forget(tv, id, 1);
+    rc = view_resolve(tv, "toomany/.npy/all.npy", true, &id, &a, &err);
+    assert_int_equal(rc, OGAWA_E_NOENT);
+    memcpy(name, "toomany/.npy/", 13);
+    len = (size_t)snprintf(name + 13, sizeof name - 13, "%07u.npy", TIMES_CAP);
+    assert_int_equal(view_resolve(tv, name, true, &id, &a, &err), 0);
+    assert_int_equal(a.size, 128 + 4);
+    view_forget(tv, id, 1);
     view_close(tv);
     unlink(path);
 }

@@ -87,11 +87,18 @@ int
 main(int argc, char **argv)
 {
     if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-        printf("usage: abccat ARCHIVE PATH\nPrints the file PATH of the archive's mounted tree.\n");
+        printf("usage: abccat [-v hidden|visible|off] ARCHIVE PATH\n"
+               "Prints the file PATH of the archive's mounted tree.\n");
         return 0;
     }
-    if (argc != 3) {
-        fprintf(stderr, "usage: abccat ARCHIVE PATH\n");
+    int views = VIEW_MODE_HIDDEN;
+    if (argc == 5 && strcmp(argv[1], "-v") == 0) {
+        views = view_mode_parse(argv[2]);
+        argv += 2;
+        argc -= 2;
+    }
+    if (argc != 3 || views < 0) {
+        fprintf(stderr, "usage: abccat [-v hidden|visible|off] ARCHIVE PATH\n");
         return 2;
     }
     struct ogawa_err err = {0};
@@ -103,6 +110,7 @@ main(int argc, char **argv)
         fprintf(stderr, "abccat: cannot open %s: %s\n", argv[1], msg);
         return 2;
     }
+    view_configure(v, &(struct view_options){.views = views, .cache_bytes = VIEW_CACHE_DEFAULT});
     uint64_t id;
     struct view_attr a;
     int ret;

@@ -1,7 +1,7 @@
 /*
  * abcls — lists the mounted tree of an archive without mounting it:
  *
- *     abcls [-l] [-R] [-i] ARCHIVE [PATH]
+ *     abcls [-l] [-R] [-i] [-v hidden|visible|off] ARCHIVE [PATH]
  *
  * Like `ls` run in MOUNT/PATH: one name per line; -l adds mode, links,
  * size, mtime (and "-> target" for links) as `ls -l` does; -i the inode
@@ -147,22 +147,29 @@ main(int argc, char **argv)
 {
     struct abcls_opts o = {0};
     int c;
-    while ((c = getopt(argc, argv, "lRih")) != -1) {
+    int views = VIEW_MODE_HIDDEN;
+    while ((c = getopt(argc, argv, "lRihv:")) != -1) {
         switch (c) {
+        case 'v':
+            if ((views = view_mode_parse(optarg)) < 0) {
+                fprintf(stderr, "abcls: -v hidden|visible|off\n");
+                return 2;
+            }
+            break;
         case 'l': o.longfmt = true; break;
         case 'R': o.recurse = true; break;
         case 'i': o.inode = true; break;
         case 'h':
-            printf("usage: abcls [-l] [-R] [-i] ARCHIVE [PATH]\n"
+            printf("usage: abcls [-l] [-R] [-i] [-v hidden|visible|off] ARCHIVE [PATH]\n"
                    "Lists the archive's mounted tree (layout.md) as ls would.\n");
             return 0;
         default:
-            fprintf(stderr, "usage: abcls [-l] [-R] [-i] ARCHIVE [PATH]\n");
+            fprintf(stderr, "usage: abcls [-l] [-R] [-i] [-v hidden|visible|off] ARCHIVE [PATH]\n");
             return 2;
         }
     }
     if (optind >= argc || argc - optind > 2) {
-        fprintf(stderr, "usage: abcls [-l] [-R] [-i] ARCHIVE [PATH]\n");
+        fprintf(stderr, "usage: abcls [-l] [-R] [-i] [-v hidden|visible|off] ARCHIVE [PATH]\n");
         return 2;
     }
     const char *path = argc - optind == 2 ? argv[optind + 1] : ".";
@@ -175,6 +182,7 @@ main(int argc, char **argv)
         fprintf(stderr, "abcls: cannot open %s: %s\n", argv[optind], msg);
         return 2;
     }
+    view_configure(v, &(struct view_options){.views = views, .cache_bytes = VIEW_CACHE_DEFAULT});
     uint64_t id;
     struct view_attr a;
     /* ls lists a link's target directory unless asked for -l on it. */
