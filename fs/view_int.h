@@ -94,7 +94,7 @@ struct view_node {
     bool all;               /* VIEWFILE of .npy: all.npy */
     uint64_t head_len;      /* VIEWFILE of .npy (numeric): header bytes */
     uint64_t sample_bytes;  /* all.npy: bytes of each sample */
-    _Atomic int all_state;  /* .npy VIEWDIR: 0 not known, 1 has all.npy, 2 not */
+    _Atomic uint64_t all_state; /* .npy VIEWDIR: all.npy, see view_npy_has_all */
 };
 
 struct view_cache_entry;

@@ -360,12 +360,14 @@ view_npystr_render(view *v, void *vctx, struct view_buf *b, struct ogawa_err *er
 }
 
 /* Does .npy dir d (below series s) have all.npy?  Every sample must be
- * numeric, valid and of one size; found once, then kept on the node. */
+ * numeric, valid and of one size.  Found once, then kept on the node as
+ * one atomic word: 0 not known, 1 no, (bytes of a sample) << 2 | 2 yes;
+ * two threads may both find it, to the same value. */
 static bool
 view_npy_has_all(view *v, struct view_node *d, uint64_t *sample_bytes)
 {
     struct view_node *s = d->parent;
-    int state = atomic_load(&d->all_state);
+    uint64_t state = atomic_load(&d->all_state);
     if (state == 0) {
         uint64_t first = 0;
         bool ok = !view_pod_is_string(s->ser.pod) && s->ser.n > 0 &&
@@ -380,14 +382,13 @@ view_npy_has_all(view *v, struct view_node *d, uint64_t *sample_bytes)
             first = i == 0 ? p.len : first;
             view_piece_release(v, &p);
         }
-        d->sample_bytes = first;    /* written before all_state publishes it */
-        state = ok ? 1 : 2;
-        int expected = 0;
-        atomic_compare_exchange_strong(&d->all_state, &expected, state);
-        state = atomic_load(&d->all_state);
+        uint64_t expected = 0;
+        state = ok ? first << 2 | 2 : 1;
+        if (!atomic_compare_exchange_strong(&d->all_state, &expected, state))
+            state = expected;
     }
-    *sample_bytes = d->sample_bytes;
-    return state == 1;
+    *sample_bytes = state >> 2;
+    return (state & 2) != 0;
 }
 
 /* ---- entries ------------------------------------------------------------ */
