@@ -19,6 +19,7 @@ struct abc_xform {
     bool has_inherits;
     size_t inherits_idx;
     uint32_t inherits_samples;
+    bool constant;                  /* IXformSchema::isConstant() */
     bool has_vals;
     size_t vals_idx;
     bool vals_array;
@@ -107,6 +108,7 @@ read_headers(abc_xform *x, struct ogawa_err *err)
     const struct abc_property_header *h = find_prop(schema, ".inherits", &x->inherits_idx);
     x->ts = &identity_ts;
     x->num_samples = 1;
+    x->constant = true;
     if (h) {
         if (h->kind != ABC_KIND_SCALAR || h->pod != ABC_POD_BOOL || h->extent != 1)
             return OGAWA_CORRUPT(err, off, "xform .inherits is not a scalar bool property");
@@ -115,6 +117,7 @@ read_headers(abc_xform *x, struct ogawa_err *err)
         x->ts = abc_archive_time_sampling(x->archive, h->time_sampling);
         if (h->num_samples > 1)
             x->num_samples = h->num_samples;
+        x->constant = abc_property_is_constant(h);
     }
     h = find_prop(schema, ".vals", &x->vals_idx);
     if (h) {
@@ -124,6 +127,7 @@ read_headers(abc_xform *x, struct ogawa_err *err)
         x->vals_array = h->kind == ABC_KIND_ARRAY;
         x->vals_extent = h->extent;
         x->vals_samples = h->num_samples;
+        x->constant = x->constant && abc_property_is_constant(h);
     }
     return 0;
 }
@@ -173,6 +177,7 @@ abc_xform_close(abc_xform *x)
 
 uint32_t abc_xform_num_samples(const abc_xform *x) { return x->num_samples; }
 const struct abc_time_sampling *abc_xform_time_sampling(const abc_xform *x) { return x->ts; }
+bool abc_xform_is_constant(const abc_xform *x) { return x->constant; }
 uint32_t abc_xform_num_ops(const abc_xform *x) { return x->n_ops; }
 const uint8_t *abc_xform_ops(const abc_xform *x) { return x->ops; }
 uint32_t abc_xform_num_channels(const abc_xform *x) { return x->n_channels; }

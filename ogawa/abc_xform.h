@@ -73,6 +73,10 @@ uint32_t abc_xform_num_samples(const abc_xform *x);
 const struct abc_time_sampling *abc_xform_time_sampling(const abc_xform *x);
 double abc_xform_time(const abc_xform *x, uint32_t i);
 
+/* IXformSchema::isConstant(): .vals (if any) and .inherits (if any) are
+ * both constant properties (every sample is sample 0). */
+bool abc_xform_is_constant(const abc_xform *x);
+
 /* The op bytes (sample 0 of .ops) and their total channel count. */
 uint32_t abc_xform_num_ops(const abc_xform *x);
 const uint8_t *abc_xform_ops(const abc_xform *x);

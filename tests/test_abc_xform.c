@@ -632,6 +632,7 @@ test_xform_static_animated(void **state)
     for (int p = 0; p < 2; p++) {
         abc_xform *x = open_xform(a, paths[p]);
         assert_int_equal(abc_xform_num_samples(x), 3);
+        assert_false(abc_xform_is_constant(x));
         assert_true(abc_xform_time(x, 2) == 1.0);
         for (uint32_t i = 0; i < 3; i++) {
             double m[16];
@@ -643,6 +644,7 @@ test_xform_static_animated(void **state)
         abc_xform_close(x);
     }
     abc_xform *x = open_xform(a, "/short");
+    assert_true(abc_xform_is_constant(x));  /* constant .vals and .inherits */
     for (uint32_t i = 0; i < 3; i++) {
         double m[16];
         bool inh;
@@ -696,6 +698,7 @@ test_xform_counts(void **state)
     sample_matrix(x, 0, m, &inh);
     assert_true(inh);
     assert_matrix(m, (double[16]){1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 1, 2, 3, 1}, 0);
+    assert_true(abc_xform_is_constant(x));
     abc_xform_close(x);
 
     x = open_xform(a, "/inh0");
