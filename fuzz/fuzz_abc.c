@@ -14,10 +14,13 @@
  *
  * Where the answer can be checked against the input bytes (a sample's
  * payload lies in the file; loading returns exactly those bytes) it is.
+ * Xform objects also get their local matrices, floor indices and a
+ * one-object world (abc_xform.h, abc_world.h).
  */
 #include "fuzz_common.h"
 
 #include "abc.h"
+#include "abc_world.h"
 #include "hash.h"
 
 #include <math.h>
@@ -32,6 +35,8 @@
 #define FUZZ_MAX_FIND 64            /* children checked with _find per object */
 #define FUZZ_MAX_LOAD_TOTAL (8u << 20) /* sample bytes loaded per input */
 #define FUZZ_MAX_TS 256             /* time samplings evaluated */
+#define FUZZ_MAX_XFORM_SAMPLES 8    /* local matrices per Xform */
+#define FUZZ_MAX_WORLD_TIMES 4096   /* world times computed per Xform */
 
 struct fuzz_abc {
     const uint8_t *data;
@@ -294,6 +299,68 @@ fuzz_instance(struct fuzz_abc *f, abc_object *o)
     abc_object_unref(t);
 }
 
+/* An Xform's samples (first and last few), the floor index of their times
+ * and of times between them, and the world of the object on its own. */
+static void
+fuzz_xform(struct fuzz_abc *f, abc_object *o)
+{
+    struct ogawa_err err = { 0 };
+    abc_xform *x = NULL;
+    int rc = abc_xform_open(o, &x, &err);
+    if (rc == OGAWA_E_NOENT) {
+        FUZZ_ASSERT(x == NULL);
+        return;
+    }
+    fuzz_check_err(rc, &err);
+    if (rc) {
+        FUZZ_ASSERT(x == NULL);
+        return;
+    }
+    uint32_t n = abc_xform_num_samples(x);
+    const struct abc_time_sampling *ts = abc_xform_time_sampling(x);
+    FUZZ_ASSERT(n >= 1 && ts != NULL);
+    FUZZ_ASSERT(abc_xform_num_ops(x) <= 255);
+    double m[16];
+    bool inherits;
+    for (uint32_t k = 0; k < 2 * FUZZ_MAX_XFORM_SAMPLES && f->samples_left > 2; k++) {
+        uint32_t i = k < FUZZ_MAX_XFORM_SAMPLES ? k : n - 1 - (k - FUZZ_MAX_XFORM_SAMPLES);
+        if (i >= n)
+            continue;
+        f->samples_left -= 2;
+        rc = abc_xform_sample(x, i, m, &inherits, &err);
+        fuzz_check_err(rc, &err);
+        double t = abc_xform_time(x, i);
+        FUZZ_ASSERT(abc_time_sampling_floor_index(ts, t, n) < n);
+        FUZZ_ASSERT(abc_time_sampling_floor_index(ts, t + 0.5e-5, n) < n);
+        FUZZ_ASSERT(abc_time_sampling_floor_index(ts, t - 1e-3, n) < n);
+    }
+    rc = abc_xform_sample(x, n, m, &inherits, &err);
+    FUZZ_ASSERT(rc == OGAWA_E_NOENT && inherits && m[0] == 1 && m[1] == 0);
+    abc_xform_close(x);
+
+    abc_world *w = NULL;
+    rc = abc_world_open(NULL, o, &w, &err);
+    fuzz_check_err(rc, &err);
+    if (rc)
+        return;
+    FUZZ_ASSERT(abc_world_has_xform(w) && abc_world_xform(w) != NULL);
+    const double *times;
+    uint64_t nt = 0;
+    if (n <= FUZZ_MAX_WORLD_TIMES) {
+        rc = abc_world_times(w, &times, &nt, &err);
+        fuzz_check_err(rc, &err);
+        FUZZ_ASSERT(rc == 0 && nt <= n);
+        for (uint64_t i = 1; i < nt; i++)
+            FUZZ_ASSERT(times[i - 1] < times[i]);
+        for (uint64_t i = 0; i < nt && i < 4 && f->samples_left > 2; i++) {
+            f->samples_left -= 2;
+            rc = abc_world_matrix_at(w, times[i], m, &err);
+            fuzz_check_err(rc, &err);
+        }
+    }
+    abc_world_unref(w);
+}
+
 static void
 fuzz_object(struct fuzz_abc *f, abc_object *o)
 {
@@ -334,8 +401,10 @@ fuzz_object(struct fuzz_abc *f, abc_object *o)
     else
         FUZZ_ASSERT(abc_object_resolve_instance(o, &bad, &err) == OGAWA_E_INVAL && bad == NULL);
 
-    if (f->compounds_left == 0)
+    if (f->compounds_left < 3)
         return;
+    f->compounds_left -= 2;
+    fuzz_xform(f, o);
     f->compounds_left--;
     abc_compound *top;
     rc = abc_object_properties(o, &top, &err);

@@ -38,6 +38,7 @@ ogawa_strerror(int code)
     case OGAWA_E_NOMEM: return "out of memory";
     case OGAWA_E_NOENT: return "no such entry";
     case OGAWA_E_INVAL: return "invalid argument";
+    case OGAWA_E_TOOBIG: return "result too large";
     default: return "unknown error";
     }
 }

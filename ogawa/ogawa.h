@@ -35,6 +35,7 @@ enum {
     OGAWA_E_NOMEM = -8,     /* allocation failed */
     OGAWA_E_NOENT = -9,     /* no such child / name / index */
     OGAWA_E_INVAL = -10,    /* the caller passed an invalid argument */
+    OGAWA_E_TOOBIG = -11,   /* a computed result would exceed a documented limit */
 };
 
 struct ogawa_err {
