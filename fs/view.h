@@ -64,6 +64,8 @@ enum view_kind {
     VIEW_VK_NONE = 0,
     VIEW_VK_NPY,            /* .npy/ of a property-like directory */
     VIEW_VK_EXPANDED,       /* .expanded/ of an indexed geometry parameter */
+    VIEW_VK_MATRIX,         /* .matrix/ of an Xform object: local matrices */
+    VIEW_VK_WORLD,          /* .world/ of an object at or below an Xform */
     VIEW_VK_COUNT
 };
 const char *view_kind_name(int vk);     /* ".npy", ".expanded", ... */

@@ -58,6 +58,7 @@ struct view_dir_builder {
     size_t cap_e;
     struct view_buf blob;
     struct view_names *names;
+    const char *const *reserved;    /* the directory's reserved names (rule 3) */
 };
 
 static int
@@ -121,7 +122,7 @@ static int
 view_dir_add(struct view_dir_builder *b, abc_str raw, int type, size_t src)
 {
     size_t elen, flen;
-    char *e = view_name_escape(raw.ptr, raw.len, view_dir_reserved, &elen);
+    char *e = view_name_escape(raw.ptr, raw.len, b->reserved, &elen);
     if (e == NULL)
         return OGAWA_E_NOMEM;
     char *f = view_names_add(b->names, e, elen, &flen);
@@ -300,14 +301,15 @@ view_dir_promoted(struct view_dir_builder *b, abc_compound *top, const char *sch
 }
 
 int
-view_dir_build_object(abc_object *o, abc_compound *top, bool promoted, struct view_dir **out,
-                      struct ogawa_err *err)
+view_dir_build_object(abc_object *o, abc_compound *top, bool promoted,
+                      const char *const *reserved, struct view_dir **out, struct ogawa_err *err)
 {
     struct view_dir_builder b;
     size_t nc = abc_object_child_count(o), np = top ? abc_compound_count(top) : 0;
     *out = NULL;
     if (view_dir_builder_init(&b, nc + np + 1) != 0)
         return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
+    b.reserved = reserved != NULL ? reserved : view_dir_reserved;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < nc; i++) {
         const struct abc_object_header *h = abc_object_child_header(o, i);
@@ -344,13 +346,15 @@ view_dir_build_object(abc_object *o, abc_compound *top, bool promoted, struct vi
 }
 
 int
-view_dir_build_compound(abc_compound *c, struct view_dir **out, struct ogawa_err *err)
+view_dir_build_compound(abc_compound *c, const char *const *reserved, struct view_dir **out,
+                        struct ogawa_err *err)
 {
     struct view_dir_builder b;
     size_t np = abc_compound_count(c);
     *out = NULL;
     if (view_dir_builder_init(&b, np + 1) != 0)
         return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
+    b.reserved = reserved != NULL ? reserved : view_dir_reserved;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < np; i++) {
         const struct abc_property_header *h = abc_compound_property(c, i);

@@ -347,12 +347,10 @@ view_xattr_walk(view *v, struct view_node *n, view_xattr_fn fn, void *ctx)
             rc = view_xattr_num(fn, ctx, "user.abc.time_sampling", s->ts);
         if (rc == 0)
             rc = view_xattr_num(fn, ctx, "user.abc.index", n->sample);
-        const struct abc_time_sampling *ts =
-            s->ts < abc_archive_time_sampling_count(v->arc)
-                ? abc_archive_time_sampling(v->arc, s->ts) : NULL;
-        if (rc == 0 && ts != NULL) {
+        double t = view_series_time(v, n->parent, n->sample);
+        if (rc == 0 && t == t) {
             char buf[40];
-            int k = snprintf(buf, sizeof buf, "%.17g", abc_time_sampling_time(ts, n->sample));
+            int k = snprintf(buf, sizeof buf, "%.17g", t);
             rc = view_xattr_str(fn, ctx, "user.abc.time", buf, (size_t)k);
         }
         break;

@@ -167,6 +167,7 @@ view_node_free(struct view_node *n)
         return;
     abc_object_unref(n->obj);
     abc_compound_unref(n->cpd);
+    view_world_release(atomic_load(&n->world));
     free(n->text);
     view_dir_free(atomic_load(&n->dir));
     free(n);
@@ -246,10 +247,16 @@ view_node_listing(view *v, struct view_node *n, struct view_dir **out, struct og
         return 0;
     }
     int rc;
+    /* rule 3: ".info" and the views of this directory are reserved */
+    int kinds[VIEW_VK_COUNT];
+    unsigned nv = view_views_at(v, n, kinds);
+    const char *reserved[VIEW_VK_COUNT + 2] = {".info"};
+    for (unsigned k = 0; k < nv; k++)
+        reserved[k + 1] = view_kind_name(kinds[k]);
     if (n->attr.type == VIEW_T_OBJECT)
-        rc = view_dir_build_object(n->obj, n->cpd, true, &d, err);
+        rc = view_dir_build_object(n->obj, n->cpd, true, reserved, &d, err);
     else if (n->attr.type == VIEW_T_COMPOUND)
-        rc = view_dir_build_compound(n->cpd, &d, err);
+        rc = view_dir_build_compound(n->cpd, reserved, &d, err);
     else
         return ogawa_fail(err, VIEW_E_NOTDIR, 0, "not a directory");
     if (rc != 0)

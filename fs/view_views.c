@@ -33,6 +33,8 @@ view_kind_name(int vk)
     switch (vk) {
     case VIEW_VK_NPY: return ".npy";
     case VIEW_VK_EXPANDED: return ".expanded";
+    case VIEW_VK_MATRIX: return ".matrix";
+    case VIEW_VK_WORLD: return ".world";
     default: return "";
     }
 }
@@ -62,7 +64,55 @@ bool
 view_is_series(const struct view_node *n)
 {
     return n->attr.type == VIEW_T_PROPERTY ||
-           (n->attr.type == VIEW_T_VIEWDIR && n->vk == VIEW_VK_EXPANDED);
+           (n->attr.type == VIEW_T_VIEWDIR &&
+            (n->vk == VIEW_VK_EXPANDED || n->vk == VIEW_VK_MATRIX || n->vk == VIEW_VK_WORLD));
+}
+
+/* ---- worlds of objects ------------------------------------------------------ */
+
+/* An object whose world could not be opened (a malformed Xform): it and
+ * the objects below it have no .matrix or .world. */
+static char view_world_failed_mark;
+#define VIEW_WORLD_FAILED ((abc_world *)&view_world_failed_mark)
+
+void
+view_world_release(abc_world *w)
+{
+    if (w != VIEW_WORLD_FAILED)
+        abc_world_unref(w);
+}
+
+/* The world of object node n, opened on first need from its parent's (so a
+ * deep chain opens each level once); NULL if it could not be opened. */
+static abc_world *
+view_object_world(struct view_node *n)
+{
+    abc_world *w = atomic_load(&n->world);
+    if (w != NULL)
+        return w == VIEW_WORLD_FAILED ? NULL : w;
+    /* the nodes from n up to the first that has its world, opened top down */
+    size_t depth = 0;
+    for (struct view_node *m = n; m != NULL && atomic_load(&m->world) == NULL; m = m->parent)
+        depth++;
+    struct view_node **chain = malloc(depth * sizeof *chain);
+    if (chain == NULL)
+        return NULL;
+    size_t k = depth;
+    for (struct view_node *m = n; k > 0; m = m->parent)
+        chain[--k] = m;
+    for (size_t i = 0; i < depth; i++) {
+        struct view_node *m = chain[i];
+        abc_world *parent = m->parent != NULL ? atomic_load(&m->parent->world) : NULL;
+        abc_world *mine = VIEW_WORLD_FAILED;
+        if (parent != VIEW_WORLD_FAILED && abc_world_open(parent, m->obj, &mine, NULL) != 0)
+            mine = VIEW_WORLD_FAILED;
+        abc_world *expected = NULL;
+        if (!atomic_compare_exchange_strong(&m->world, &expected, mine))
+            view_world_release(mine);   /* another thread published first */
+    }
+    free(chain);
+    w = atomic_load(&n->world);
+    return w == VIEW_WORLD_FAILED ? NULL : w;
 }
 
 /* An indexed geometry parameter (views.md ".expanded"): isGeomParam true,
@@ -88,10 +138,17 @@ view_views_at(view *v, struct view_node *n, int kinds[VIEW_VK_COUNT])
     size_t a, b;
     if (v->views == VIEW_MODE_OFF)
         return 0;
-    if (view_is_series(n))
+    if (view_is_series(n)) {
         kinds[k++] = VIEW_VK_NPY;
-    else if (n->attr.type == VIEW_T_COMPOUND && view_geom_param(n->cpd, &a, &b))
+    } else if (n->attr.type == VIEW_T_COMPOUND && view_geom_param(n->cpd, &a, &b)) {
         kinds[k++] = VIEW_VK_EXPANDED;
+    } else if (n->attr.type == VIEW_T_OBJECT) {
+        abc_world *w = view_object_world(n);
+        if (w != NULL && abc_world_xform(w) != NULL)
+            kinds[k++] = VIEW_VK_MATRIX;
+        if (w != NULL && abc_world_has_xform(w))
+            kinds[k++] = VIEW_VK_WORLD;
+    }
     return k;
 }
 
@@ -219,6 +276,32 @@ out:
     return rc;
 }
 
+/* Sample i of .matrix (the local matrix) or .world (at its i-th time). */
+static int
+view_matrix_render(view *v, void *vctx, struct view_buf *b, struct ogawa_err *err)
+{
+    struct view_expand_ctx *x = vctx;
+    struct view_node *d = x->dir;
+    double m[16];
+    bool inherits;
+    int rc;
+    (void)v;
+    if (d->vk == VIEW_VK_MATRIX) {
+        rc = abc_xform_sample(abc_world_xform(d->world), x->i, m, &inherits, err);
+    } else {
+        const double *times;
+        uint64_t n;
+        rc = abc_world_times(d->world, &times, &n, err);
+        if (rc == 0 && x->i >= n)
+            rc = ogawa_fail(err, OGAWA_E_NOENT, 0, "no such sample");
+        if (rc == 0)
+            rc = abc_world_matrix_at(d->world, times[x->i], m, err);
+    }
+    if (rc == 0)
+        view_buf_put(b, m, sizeof m);   /* little-endian doubles (the host's) */
+    return rc;
+}
+
 struct view_load_ctx {
     const struct abc_sample *s;
     int pod;
@@ -290,6 +373,11 @@ view_piece_get(view *v, struct view_node *d, uint32_t i, bool need_bytes, struct
         return view_piece_compute(v, k1, d->ser.pod == ABC_POD_WSTRING ? VIEW_CK_WSTRING
                                                                        : VIEW_CK_STRING,
                                   view_load_render, &x, p, err);
+    }
+    if (d->vk == VIEW_VK_MATRIX || d->vk == VIEW_VK_WORLD) {
+        struct view_expand_ctx x = {d, i};
+        return view_piece_compute(v, view_key2(d->key, i), VIEW_CK_MATRIX, view_matrix_render,
+                                  &x, p, err);
     }
     struct view_expand_ctx x = {d, i};
     struct ogawa_err e2 = {0};
@@ -551,6 +639,35 @@ view_fill_view_dir(view *v, struct view_node *c, struct ogawa_err *err)
         return ogawa_fail(err, OGAWA_E_NOENT, 0, "no such entry");
     if (vk == VIEW_VK_NPY) {
         view_set_dir(c, vk, 2);
+        return 0;
+    }
+    if (vk == VIEW_VK_MATRIX || vk == VIEW_VK_WORLD) {
+        abc_world *w = view_object_world(p);
+        abc_world_ref(w);
+        c->world = w;
+        abc_object_ref(p->obj);
+        c->obj = p->obj;
+        static const char meta[] = "interpretation=matrix";
+        c->ser = (struct view_series){.pod = ABC_POD_FLOAT64, .extent = 16,
+                                      .meta = {meta, sizeof meta - 1}, .scalar = true};
+        if (vk == VIEW_VK_MATRIX) {
+            abc_xform *x = abc_world_xform(w);
+            c->ser.n = abc_xform_num_samples(x);
+            const struct abc_time_sampling *ts = abc_xform_time_sampling(x);
+            for (size_t i = 0; i < abc_archive_time_sampling_count(v->arc); i++)
+                if (abc_archive_time_sampling(v->arc, i) == ts)
+                    c->ser.ts = (uint32_t)i;
+        } else {
+            const double *times;
+            uint64_t n = 0;
+            c->world_rc = abc_world_times(w, &times, &n, NULL);
+            if (c->world_rc == OGAWA_E_TOOBIG)
+                c->world_rc = VIEW_E_TOOBIG;
+            else if (c->world_rc != 0)
+                return ogawa_fail(err, c->world_rc, 0, "the world times cannot be computed");
+            c->ser.n = (uint32_t)n;
+        }
+        view_set_dir(c, vk, 2 + (v->views == VIEW_MODE_VISIBLE));
         return 0;
     }
     /* VIEW_VK_EXPANDED: behaves like a property directory */
@@ -929,8 +1046,18 @@ view_views_info(view *v, struct view_node *d, struct view_buf *b, struct ogawa_e
     view_info_key(b, "num_samples");
     view_buf_printf(b, "%u", (unsigned)d->ser.n);
     view_info_key(b, "time_sampling");
-    view_buf_printf(b, "%u", (unsigned)d->ser.ts);
+    if (d->vk == VIEW_VK_WORLD)
+        view_buf_puts(b, "null");   /* a union of times */
+    else
+        view_buf_printf(b, "%u", (unsigned)d->ser.ts);
     view_info_key(b, "constant");
+    if (d->vk == VIEW_VK_MATRIX || d->vk == VIEW_VK_WORLD) {
+        bool constant = d->ser.n <= 1;
+        if (d->vk == VIEW_VK_MATRIX)
+            constant = abc_xform_is_constant(abc_world_xform(d->world));
+        view_buf_puts(b, constant ? "true" : "false");
+        return 0;
+    }
     const struct abc_property_header *hv = abc_compound_property(d->cpd, d->vals_idx);
     const struct abc_property_header *hi = abc_compound_property(d->cpd, d->ind_idx);
     view_buf_puts(b, abc_property_is_constant(hv) && abc_property_is_constant(hi) ? "true"
@@ -938,16 +1065,34 @@ view_views_info(view *v, struct view_node *d, struct view_buf *b, struct ogawa_e
     return 0;
 }
 
-int
-view_series_times(view *v, struct view_node *d, struct view_buf *b, struct ogawa_err *err)
+double
+view_series_time(view *v, struct view_node *d, uint32_t i)
 {
-    if (d->ser.n > VIEW_TIMES_MAX_SAMPLES)
-        return ogawa_fail(err, VIEW_E_TOOBIG, 0, "too many samples for a .times file");
+    if (d->attr.type == VIEW_T_VIEWDIR && d->vk == VIEW_VK_MATRIX)
+        return abc_xform_time(abc_world_xform(d->world), i);
+    if (d->attr.type == VIEW_T_VIEWDIR && d->vk == VIEW_VK_WORLD) {
+        const double *times;
+        uint64_t n;
+        if (abc_world_times(d->world, &times, &n, NULL) != 0 || i >= n)
+            return 0.0 / 0.0;
+        return times[i];
+    }
     const struct abc_time_sampling *ts =
         d->ser.ts < abc_archive_time_sampling_count(v->arc)
             ? abc_archive_time_sampling(v->arc, d->ser.ts) : NULL;
-    for (uint32_t i = 0; ts != NULL && i < d->ser.n && !b->oom; i++)
-        view_buf_printf(b, "%.17g\n", abc_time_sampling_time(ts, i));
+    return ts != NULL ? abc_time_sampling_time(ts, i) : 0.0 / 0.0;
+}
+
+int
+view_series_times(view *v, struct view_node *d, struct view_buf *b, struct ogawa_err *err)
+{
+    if (d->ser.n > VIEW_TIMES_MAX_SAMPLES || d->world_rc == VIEW_E_TOOBIG)
+        return ogawa_fail(err, VIEW_E_TOOBIG, 0, "too many samples for a .times file");
+    bool has_ts = d->attr.type == VIEW_T_VIEWDIR && (d->vk == VIEW_VK_MATRIX ||
+                                                      d->vk == VIEW_VK_WORLD);
+    has_ts |= d->ser.ts < abc_archive_time_sampling_count(v->arc);
+    for (uint32_t i = 0; has_ts && i < d->ser.n && !b->oom; i++)
+        view_buf_printf(b, "%.17g\n", view_series_time(v, d, i));
     return 0;
 }
 
