@@ -429,6 +429,25 @@ raster_shade(const struct raster *r, const double n[3], uint8_t rgba[4])
     rgba[3] = 255;
 }
 
+/* Adds the edge prev-cur to Newell's normal of a polygon, with the
+ * coordinates taken about the polygon's first point so that the products
+ * stay small. */
+static void
+raster_newell_add(double normal[3], struct raster_vtx first, struct raster_vtx prev,
+    struct raster_vtx cur)
+{
+    double px = prev.x - first.x, py = prev.y - first.y, pz = prev.z - first.z;
+    double cx = cur.x - first.x, cy = cur.y - first.y, cz = cur.z - first.z;
+    normal[0] += (py - cy) * (pz + cz);
+    normal[1] += (pz - cz) * (px + cx);
+    normal[2] += (px - cx) * (py + cy);
+}
+
+/* A polygon of at most RASTER_POLY_CACHE points is projected once into
+ * this many vertices on the stack; a longer one is projected again on the
+ * second pass.  Both give the same doubles. */
+#define RASTER_POLY_CACHE 16
+
 void
 raster_polygon(struct raster *r, const double *pts, size_t n)
 {
@@ -437,25 +456,26 @@ raster_polygon(struct raster *r, const double *pts, size_t n)
     for (size_t k = 0; k < n; k++)
         if (!raster_finite3(pts + 3 * k))
             return;
-    /* Newell's normal of the projected polygon, about its first point so
-     * that the products stay small. */
-    struct raster_vtx first = raster_to_screen(r, pts);
+    struct raster_vtx cache[RASTER_POLY_CACHE];
+    bool cached = n <= RASTER_POLY_CACHE;
+    if (cached)
+        for (size_t k = 0; k < n; k++)
+            cache[k] = raster_to_screen(r, pts + 3 * k);
+
+    struct raster_vtx first = cached ? cache[0] : raster_to_screen(r, pts);
+    struct raster_vtx prev = cached ? cache[n - 1] : raster_to_screen(r, pts + 3 * (n - 1));
     double normal[3] = {0.0, 0.0, 0.0};
-    struct raster_vtx prev = raster_to_screen(r, pts + 3 * (n - 1));
     for (size_t k = 0; k < n; k++) {
-        struct raster_vtx cur = raster_to_screen(r, pts + 3 * k);
-        double px = prev.x - first.x, py = prev.y - first.y, pz = prev.z - first.z;
-        double cx = cur.x - first.x, cy = cur.y - first.y, cz = cur.z - first.z;
-        normal[0] += (py - cy) * (pz + cz);
-        normal[1] += (pz - cz) * (px + cx);
-        normal[2] += (px - cx) * (py + cy);
+        struct raster_vtx cur = cached ? cache[k] : raster_to_screen(r, pts + 3 * k);
+        raster_newell_add(normal, first, prev, cur);
         prev = cur;
     }
     uint8_t rgba[4];
     raster_shade(r, normal, rgba);
-    struct raster_vtx b = raster_to_screen(r, pts + 3);
+
+    struct raster_vtx b = cached ? cache[1] : raster_to_screen(r, pts + 3);
     for (size_t k = 2; k < n; k++) {
-        struct raster_vtx c = raster_to_screen(r, pts + 3 * k);
+        struct raster_vtx c = cached ? cache[k] : raster_to_screen(r, pts + 3 * k);
         raster_face(r, first, b, c, rgba);
         b = c;
     }
