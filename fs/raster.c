@@ -273,11 +273,23 @@ raster_top_left(int64_t dx, int64_t dy)
     return (dy == 0 && dx > 0) || dy < 0;
 }
 
-/* A triangle already inside the guard band. */
+/* Whether v is in the guard band (give or take a pixel of rounding), so
+ * that it snaps to a small integer.  False for NaN, which a cut of a
+ * segment whose length overflows a double can give. */
+static bool
+raster_in_guard(struct raster_vtx v)
+{
+    double lo = -RASTER_GUARD - 1.0, hi = RASTER_SIZE + RASTER_GUARD + 1.0;
+    return v.x >= lo && v.x <= hi && v.y >= lo && v.y <= hi && isfinite(v.z);
+}
+
+/* A triangle already cut to the guard band. */
 static void
 raster_fill(struct raster *r, struct raster_vtx v0, struct raster_vtx v1, struct raster_vtx v2,
     const uint8_t rgba[4])
 {
+    if (!raster_in_guard(v0) || !raster_in_guard(v1) || !raster_in_guard(v2))
+        return;
     int64_t x0 = raster_snap(v0.x), y0 = raster_snap(v0.y);
     int64_t x1 = raster_snap(v1.x), y1 = raster_snap(v1.y);
     int64_t x2 = raster_snap(v2.x), y2 = raster_snap(v2.y);
@@ -540,7 +552,10 @@ raster_clip_segment(struct raster_vtx *a, struct raster_vtx *b)
         *a = (struct raster_vtx){o.x + (e.x - o.x) * t0, o.y + (e.y - o.y) * t0, o.z + (e.z - o.z) * t0};
     if (t1 < 1.0)
         *b = (struct raster_vtx){o.x + (e.x - o.x) * t1, o.y + (e.y - o.y) * t1, o.z + (e.z - o.z) * t1};
-    return true;
+    /* A segment whose length overflows a double cuts to NaN: drop it. */
+    return a->x >= lo - 1.0 && a->x <= hi + 1.0 && a->y >= lo - 1.0 && a->y <= hi + 1.0 &&
+           b->x >= lo - 1.0 && b->x <= hi + 1.0 && b->y >= lo - 1.0 && b->y <= hi + 1.0 &&
+           isfinite(a->z) && isfinite(b->z);
 }
 
 void

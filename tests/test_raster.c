@@ -589,6 +589,25 @@ test_raster_degenerate_draws_nothing(void **state)
     raster_line(r, huge, p);
     assert_int_equal(count_drawn(r), 0);
     raster_free(r);
+
+    /* Screen positions near +-1e308: finite, but their differences
+     * overflow.  Skipped or drawn, never a NaN turned into a pixel index
+     * (UBSan and the image check). */
+    r = new_raster(unit_lo, unit_hi);
+    const double far_l[3] = {-2e306, 0, 0}, far_r[3] = {2e306, 0, 0}, far_u[3] = {0, 2e306, 0};
+    double s_l[3], s_r[3];
+    raster_project(r, far_l, s_l);
+    raster_project(r, far_r, s_r);
+    assert_true(isfinite(s_l[0]) && isfinite(s_r[0]) && !isfinite(s_r[0] - s_l[0]));
+    raster_triangle(r, far_l, far_r, far_u);
+    raster_line(r, far_l, far_r);
+    raster_line(r, far_u, far_r);
+    double quad[12] = {-2e306, 0, -2e306, 2e306, 0, -2e306, 2e306, 0, 2e306, -2e306, 0, 2e306};
+    raster_polygon(r, quad, 4);
+    const uint8_t *px = raster_pixels(r);
+    for (size_t k = 0; k < (size_t)N * N; k++)
+        assert_true(px[4 * k + 3] == 0 || px[4 * k + 3] == 255);
+    raster_free(r);
 }
 
 /* Geometry of size 1e30 with its own bounds: a big face and a tiny one. */
