@@ -22,6 +22,7 @@
  * what the top-left rule on integer edge functions gets exactly right).
  */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -203,9 +204,10 @@ raster_unproject(const struct raster *r, const double screen[3], double p[3])
 {
     /* The basis is orthonormal, so the inverse is the transpose / scale. */
     double s[3] = {screen[0] - RASTER_SIZE / 2, screen[1] - RASTER_SIZE / 2, screen[2]};
-    double s2 = r->scale * r->scale;
-    for (int i = 0; i < 3; i++)
-        p[i] = r->centre[i] + (s[0] * r->axis[0][i] + s[1] * r->axis[1][i] + s[2] * r->axis[2][i]) / s2;
+    for (int i = 0; i < 3; i++) {
+        double d = s[0] * r->axis[0][i] + s[1] * r->axis[1][i] + s[2] * r->axis[2][i];
+        p[i] = r->centre[i] + d / r->scale / r->scale;
+    }
 }
 
 void
@@ -239,7 +241,8 @@ raster_plot(struct raster *r, long i, long j, double depth, const uint8_t rgba[4
     if (i < 0 || j < 0 || i >= RASTER_SIZE || j >= RASTER_SIZE)
         return;
     size_t idx = (size_t)j * RASTER_SIZE + (size_t)i;
-    float z = (float)depth;
+    /* Clamped, so that even a depth past float range beats "nothing". */
+    float z = depth > FLT_MAX ? FLT_MAX : depth < -FLT_MAX ? -FLT_MAX : (float)depth;
     if (!(z < r->depth[idx]))
         return;
     r->depth[idx] = z;

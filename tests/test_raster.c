@@ -608,6 +608,19 @@ test_raster_degenerate_draws_nothing(void **state)
     for (size_t k = 0; k < (size_t)N * N; k++)
         assert_true(px[4 * k + 3] == 0 || px[4 * k + 3] == 255);
     raster_free(r);
+
+    /* Depth past float range, in front of or behind the box, still draws
+     * on an empty image. */
+    const double deep[3] = {-1e300, -1e300, -1e300}, shallow[3] = {1e300, 1e300, 1e300};
+    for (int k = 0; k < 2; k++) {
+        r = new_raster(unit_lo, unit_hi);
+        double s[3];
+        raster_project(r, k ? deep : shallow, s);
+        assert_true(fabs(s[2]) > 1e300);
+        raster_point(r, k ? deep : shallow);
+        assert_int_equal(count_drawn(r), 4);
+        raster_free(r);
+    }
 }
 
 /* Geometry of size 1e30 with its own bounds: a big face and a tiny one. */
