@@ -59,12 +59,36 @@ typedef struct abc_str {
  * Iterates the entries of a serialized metadata string with the C++
  * reader's rules: stops at a malformed entry, and for a repeated key the
  * first occurrence wins (later ones are skipped).  Start with *pos = 0;
- * returns true and fills key/value while entries remain.
+ * returns true and fills key/value while entries remain.  Each call scans
+ * the entries before it: use abc_meta_iter below for whole passes.
  */
 bool abc_meta_next(abc_str meta, size_t *pos, abc_str *key, abc_str *value);
 
-/* Finds key in metadata; returns true and fills value if present. */
+/* Finds key in metadata; returns true and fills value if present.  One
+ * pass over the string: the first entry with that key is the one the
+ * iteration above returns. */
 bool abc_meta_get(abc_str meta, const char *key, abc_str *value);
+
+/*
+ * The same iteration with its state kept, so that a whole pass costs
+ * O(entries) (abc_meta_next re-scans the string before each entry to
+ * settle first-key-wins, O(entries^2) for a pass): the keys returned so
+ * far are kept in a hash set, allocated past a few entries and freed by
+ * abc_meta_iter_done.  If that allocation fails the iterator falls back
+ * to abc_meta_next's scan: same entries, only slower.  The fields are
+ * private except probes (set slots and entries compared, for tests).
+ */
+struct abc_meta_iter {
+    abc_str meta;
+    size_t pos;
+    uint64_t probes;
+    struct abc_meta_seen *seen;     /* private */
+    size_t n_seen, cap_seen, n_raw; /* private */
+    bool scan_only;                 /* private */
+};
+void abc_meta_iter_init(struct abc_meta_iter *it, abc_str meta);
+bool abc_meta_iter_next(struct abc_meta_iter *it, abc_str *key, abc_str *value);
+void abc_meta_iter_done(struct abc_meta_iter *it);
 
 /* ---- time sampling (§3.4) -------------------------------------------- */
 
