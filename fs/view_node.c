@@ -555,6 +555,7 @@ view_close(view *v)
     }
     pthread_mutex_destroy(&v->lock);
     view_gen_free(v);
+    view_link_names_free(atomic_load(&v->link_names));
     pthread_mutex_destroy(&v->gen_lock);
     view_node_free(v->root);
     free(v->by_id);

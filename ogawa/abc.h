@@ -177,7 +177,8 @@ char *abc_object_full_name(const abc_object *o, size_t *len);
 size_t abc_object_child_count(const abc_object *o);
 const struct abc_object_header *abc_object_child_header(const abc_object *o, size_t idx);
 
-/* Index of the first child named name, or OGAWA_E_NOENT. */
+/* Index of the first child named name, or OGAWA_E_NOENT.  O(1) expected:
+ * a name index is built by the first search among many children. */
 int abc_object_find(const abc_object *o, const char *name, size_t len, size_t *idx);
 
 /*
@@ -187,6 +188,15 @@ int abc_object_find(const abc_object *o, const char *name, size_t len, size_t *i
  */
 #define ABC_MAX_DEPTH 100000
 int abc_object_child(abc_object *o, size_t idx, abc_object **out, struct ogawa_err *err);
+
+/*
+ * The same as abc_object_child, through the archive's small cache of
+ * objects met by path walks (keyed by this handle and idx; least recently
+ * used of 64 dropped): walking the same path again parses nothing.  Meant
+ * for walks repeated over the same interior objects, such as instance
+ * source paths.  The cache's objects are dropped by abc_archive_close.
+ */
+int abc_object_child_cached(abc_object *o, size_t idx, abc_object **out, struct ogawa_err *err);
 
 /* Opens the object's top compound (no name, no metadata of its own). */
 int abc_object_properties(abc_object *o, abc_compound **out, struct ogawa_err *err);
