@@ -274,6 +274,27 @@ struct abc_sample {
 int abc_property_sample(abc_compound *c, size_t idx, uint32_t i, struct abc_sample *out,
                         struct ogawa_err *err);
 
+/*
+ * Property handles: a scalar/array property resolved once, whose samples
+ * are then located with O(1) reads each, amortised: the group's slots,
+ * size fields and dims blocks are read in 4 KiB batches and kept in the
+ * handle (fixed memory, about 12 KiB, whatever the sample count; see
+ * abc_prop.c).  abc_prop_sample gives exactly what abc_property_sample
+ * gives (same samples, same errors).  A handle keeps its compound alive;
+ * it is reference counted and may be used by several threads at once
+ * (its caches have a lock).
+ */
+typedef struct abc_prop abc_prop;
+/* idx must be a scalar or array property (else OGAWA_E_INVAL; past the
+ * end OGAWA_E_NOENT).  Reads nothing. */
+int abc_prop_open(abc_compound *c, size_t idx, abc_prop **out, struct ogawa_err *err);
+void abc_prop_ref(abc_prop *p);
+void abc_prop_unref(abc_prop *p);      /* accepts NULL */
+const struct abc_property_header *abc_prop_header(const abc_prop *p);
+abc_compound *abc_prop_compound(const abc_prop *p);    /* borrowed */
+size_t abc_prop_index(const abc_prop *p);
+int abc_prop_sample(abc_prop *p, uint32_t i, struct abc_sample *out, struct ogawa_err *err);
+
 /* Copies len bytes of the payload from pos into buf (pos + len must lie in
  * the payload). */
 int abc_sample_read(const abc_archive *a, const struct abc_sample *s, uint64_t pos, void *buf,

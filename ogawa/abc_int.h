@@ -78,6 +78,38 @@ struct abc_compound {
     char *strings;                  /* names and inline metadata, owned */
 };
 
+/* A property handle (abc_prop.c): the property, its group once read, and
+ * two bounded caches of bytes read in batches.  lock guards the caches. */
+#define ABC_PROP_WINDOW 512             /* slots per batch: 4 KiB */
+#define ABC_PROP_CHUNK 4096             /* bytes per size-field/dims batch */
+#define ABC_PROP_CHUNKS 2
+struct abc_prop {
+    int refs;                       /* atomic */
+    abc_compound *compound;         /* counted reference */
+    size_t idx;                     /* the property in compound */
+    pthread_mutex_t lock;
+    bool have_group;
+    struct ogawa_group group;
+    uint64_t win_first, win_n;      /* slots [win_first, win_first + win_n) held */
+    uint64_t win[ABC_PROP_WINDOW];  /* raw slot values (not yet checked) */
+    struct abc_prop_chunk {
+        uint64_t off, len;          /* archive bytes [off, off + len) held */
+        uint8_t buf[ABC_PROP_CHUNK];
+    } chunk[ABC_PROP_CHUNKS];
+    unsigned next_chunk;            /* the one replaced next */
+};
+
+/* The handle's sources of bytes, used by the shared locate code with the
+ * handle's lock held. */
+int abc_prop_group(struct abc_prop *p, struct ogawa_group *g, struct ogawa_err *err);
+int abc_prop_slots(struct abc_prop *p, const struct ogawa_group *g, uint64_t first, uint64_t n,
+                   uint64_t *slots, struct ogawa_err *err);
+int abc_prop_bytes(struct abc_prop *p, uint64_t off, void *buf, uint64_t len,
+                   struct ogawa_err *err);
+/* abc_property_sample with the bytes from p's caches (p NULL: direct). */
+int abc_property_sample_with(abc_compound *c, size_t idx, struct abc_prop *p, uint32_t i,
+                             struct abc_sample *out, struct ogawa_err *err);
+
 /* Drops the objects of the walk cache (abc_archive_close). */
 void abc_archive_walk_drop(abc_archive *a);
 /* Objects the walk cache has parsed so far (tests count them). */

@@ -137,6 +137,15 @@ struct ogawa_data {
 int ogawa_data_read(const ogawa_archive *a, uint64_t slot, struct ogawa_data *out,
                     struct ogawa_err *err);
 
+/* ogawa_data_read in two steps, for callers that read size fields in
+ * batches: _locate checks the slot and gives the offset of its 8-byte size
+ * field (0 for EMPTY_DATA: nothing to read); _finish checks the field's
+ * bytes read there and fills *out (empty when field_off is 0). */
+int ogawa_data_locate(const ogawa_archive *a, uint64_t slot, uint64_t *field_off,
+                      struct ogawa_err *err);
+int ogawa_data_finish(const ogawa_archive *a, uint64_t field_off, const uint8_t field[8],
+                      struct ogawa_data *out, struct ogawa_err *err);
+
 /* Absolute offset of the payload's first byte (off + 8; 0 when empty). */
 static inline uint64_t ogawa_data_payload(const struct ogawa_data *d) { return d->off ? d->off + 8 : 0; }
 
