@@ -144,7 +144,8 @@ int abc_archive_top(abc_archive *a, abc_object **out, struct ogawa_err *err);
  * abc_object_child / abc_compound_child / abc_property_sample would meet
  * them (explicit stack, no recursion; instances are not followed, their
  * sources are checked where they stand).  It stops after reading
- * budget_bytes from the archive (UINT64_MAX: no limit) and then sets
+ * budget_bytes from the archive itself (its own reads, counted per call:
+ * other threads' reads do not count; UINT64_MAX: no limit) and then sets
  * *complete false; a finished walk sets it true.  Returns the first error
  * found (err names it), else 0.  This is how a mount can refuse a damaged
  * archive up front while staying O(budget) on huge ones.
@@ -269,7 +270,9 @@ struct abc_sample {
  * the dims block.  Checks sizes as the C++ reader does: scalar blocks of
  * 16 + pod size x extent bytes (string/wstring: any), array payloads a
  * whole number of elements.  Identity of the stored block: block.off
- * (samples that share a block share it).
+ * (samples that share a block share it).  Something not there (idx past
+ * the properties, i past the samples) is OGAWA_E_NOENT; a compound idx is
+ * OGAWA_E_INVAL.
  */
 int abc_property_sample(abc_compound *c, size_t idx, uint32_t i, struct abc_sample *out,
                         struct ogawa_err *err);

@@ -34,9 +34,9 @@ abc_prop_open(abc_compound *c, size_t idx, abc_prop **out, struct ogawa_err *err
     *out = NULL;
     const struct abc_property_header *h = abc_compound_property(c, idx);
     if (!h)
-        return ogawa_fail(err, OGAWA_E_NOENT, c->off, "property index out of range");
+        return ogawa_fail(err, OGAWA_E_NOENT, c->off, "property handle index out of range");
     if (h->kind == ABC_KIND_COMPOUND)
-        return ogawa_fail(err, OGAWA_E_INVAL, c->off, "not a scalar or array property");
+        return ogawa_fail(err, OGAWA_E_INVAL, c->off, "property handle of a compound");
     abc_prop *p = calloc(1, sizeof(*p));
     if (!p)
         return ogawa_fail(err, OGAWA_E_NOMEM, c->off, "out of memory opening a property");
@@ -105,7 +105,7 @@ abc_prop_slots(struct abc_prop *p, const struct ogawa_group *g, uint64_t first, 
                uint64_t *slots, struct ogawa_err *err)
 {
     if (first > g->n_children || n > g->n_children - first || n > ABC_PROP_WINDOW / 2)
-        return ogawa_fail(err, OGAWA_E_NOENT, g->off, "group child index out of range");
+        return ogawa_fail(err, OGAWA_E_NOENT, g->off, "property handle slot index out of range");
     if (first < p->win_first || first + n > p->win_first + p->win_n) {
         /* Aligned windows: a pair of array slots (even first) never
          * straddles two of them. */

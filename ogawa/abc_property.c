@@ -344,7 +344,9 @@ abc_property_sample_locate(abc_compound *c, size_t idx, struct abc_prop *p, uint
     memset(out, 0, sizeof(*out));
     const abc_archive *a = c->object->archive;
     const struct abc_property_header *h = abc_compound_property(c, idx);
-    if (!h || h->kind == ABC_KIND_COMPOUND)
+    if (!h)
+        return ogawa_fail(err, OGAWA_E_NOENT, c->off, "sample's property index out of range");
+    if (h->kind == ABC_KIND_COMPOUND)
         return ogawa_fail(err, OGAWA_E_INVAL, c->off, "not a scalar or array property");
     if (i >= h->num_samples)
         return ogawa_fail(err, OGAWA_E_NOENT, c->off, "sample index out of range");

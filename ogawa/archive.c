@@ -33,6 +33,9 @@ struct ogawa_archive {
     uint64_t reads;
 };
 
+/* Bytes read by this thread from any archive (ogawa_thread_bytes_read). */
+static _Thread_local uint64_t ogawa_thread_bytes;
+
 static const uint8_t ogawa_magic[5] = { 'O', 'g', 'a', 'w', 'a' };
 
 static uint64_t
@@ -74,7 +77,14 @@ ogawa_pread_all(const ogawa_archive *a, uint64_t off, void *buf, uint64_t len,
     ogawa_archive *mut = (ogawa_archive *)a;
     __atomic_fetch_add(&mut->bytes_read, len, __ATOMIC_RELAXED);
     __atomic_fetch_add(&mut->reads, 1, __ATOMIC_RELAXED);
+    ogawa_thread_bytes += len;
     return 0;
+}
+
+uint64_t
+ogawa_thread_bytes_read(void)
+{
+    return ogawa_thread_bytes;
 }
 
 int

@@ -91,6 +91,10 @@ uint64_t ogawa_archive_root(const ogawa_archive *a);   /* root group offset */
 uint64_t ogawa_archive_size(const ogawa_archive *a);   /* file size at open */
 int ogawa_archive_fd(const ogawa_archive *a);          /* for zero-copy serving; do not close */
 void ogawa_archive_stats(const ogawa_archive *a, struct ogawa_stats *out);
+/* Bytes the calling thread has read from any archive since it started:
+ * the difference over one call is what that call read, whatever other
+ * threads read meanwhile (abc_archive_verify's budget is counted so). */
+uint64_t ogawa_thread_bytes_read(void);
 
 /*
  * Reads len bytes at absolute offset off into buf.  The range must lie
