@@ -247,6 +247,8 @@ char *view_names_add(struct view_names *s, const char *e, size_t len, size_t *ou
 /* Adds e as is if free (promoted links): 1 added, 0 taken, negative NOMEM. */
 int view_names_try(struct view_names *s, const char *e, size_t len);
 bool view_names_has(const struct view_names *s, const char *e, size_t len);
+/* Hash-table slots inspected so far (tests count them to check rule 5's cost). */
+uint64_t view_names_probes(const struct view_names *s);
 
 /* Sample file names: width of the index for n samples, the name of sample
  * i (into buf of at least 32 bytes, returns its length), and the parse of

@@ -25,7 +25,15 @@
  * A child's final name depends only on its earlier siblings (children come
  * first in a listing), so the walk needs no property compound.  A path that
  * does not resolve still gives a link (dangling), as `ln -s` would.
+ *
+ * Many links usually point into the same few directories, so the walk
+ * costs O(components) per link, not O(siblings): names are found by
+ * abc_object_find's index, interior objects come from the archive's walk
+ * cache (abc_object_child_cached), and the final names of an object's
+ * children are computed once and kept in the view's small cache of them
+ * (struct view_link_names, keyed by the object handle it holds).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -371,26 +379,135 @@ view_dir_build_compound(abc_compound *c, const char *const *reserved, struct vie
 
 /* ---- instance links ----------------------------------------------------- */
 
-/* Final name of child idx of o: rule 5 over the children before it. */
-static char *
-view_dir_child_name(abc_object *o, size_t idx)
+/* The final names of one object's children, as its directory shows them. */
+struct view_child_names {
+    abc_object *obj;        /* held: keeps the key's address unique; NULL = free */
+    char *blob;             /* names, each NUL-terminated */
+    size_t *off;            /* child i's name at blob + off[i] */
+    uint64_t used;          /* clock of the last use */
+};
+
+#define VIEW_LINK_NAMES_SLOTS 16
+
+struct view_link_names {
+    pthread_mutex_t lock;
+    struct view_child_names slot[VIEW_LINK_NAMES_SLOTS];
+    uint64_t clock;
+    uint64_t names_made;    /* child names escaped and deduplicated, in all */
+};
+
+static void
+view_child_names_clear(struct view_child_names *c)
 {
-    struct view_names *set = view_names_new(idx + 1);
-    char *f = NULL;
-    if (set == NULL)
-        return NULL;
-    for (size_t i = 0; i <= idx; i++) {
+    abc_object_unref(c->obj);
+    free(c->blob);
+    free(c->off);
+    memset(c, 0, sizeof *c);
+}
+
+void
+view_link_names_free(struct view_link_names *ln)
+{
+    if (ln == NULL)
+        return;
+    for (size_t i = 0; i < VIEW_LINK_NAMES_SLOTS; i++)
+        view_child_names_clear(&ln->slot[i]);
+    pthread_mutex_destroy(&ln->lock);
+    free(ln);
+}
+
+uint64_t
+view_link_names_made(view *v)
+{
+    struct view_link_names *ln = atomic_load(&v->link_names);
+    if (ln == NULL)
+        return 0;
+    pthread_mutex_lock(&ln->lock);
+    uint64_t n = ln->names_made;
+    pthread_mutex_unlock(&ln->lock);
+    return n;
+}
+
+/* Rule 5 over all children of o, into c; OGAWA_E_NOMEM on failure. */
+static int
+view_child_names_build(abc_object *o, struct view_child_names *c, uint64_t *made)
+{
+    size_t n = abc_object_child_count(o);
+    struct view_names *set = view_names_new(n);
+    struct view_buf blob = {0};
+    c->off = malloc((n ? n : 1) * sizeof *c->off);
+    int rc = set != NULL && c->off != NULL ? 0 : OGAWA_E_NOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
         const struct abc_object_header *h = abc_object_child_header(o, i);
-        size_t elen;
+        size_t elen, flen;
         char *e = view_name_escape(h->name.ptr, h->name.len, view_dir_reserved, &elen);
-        free(f);
-        f = e ? view_names_add(set, e, elen, NULL) : NULL;
+        char *f = e != NULL ? view_names_add(set, e, elen, &flen) : NULL;
         free(e);
-        if (f == NULL)
+        if (f == NULL) {
+            rc = OGAWA_E_NOMEM;
             break;
+        }
+        c->off[i] = blob.len;
+        view_buf_put(&blob, f, flen + 1);
+        free(f);
+        (*made)++;
     }
     view_names_free(set);
-    return f;
+    if (rc == 0 && blob.oom)
+        rc = OGAWA_E_NOMEM;
+    if (rc != 0) {
+        view_buf_free(&blob);
+        free(c->off);
+        c->off = NULL;
+        return rc;
+    }
+    abc_object_ref(o);
+    c->obj = o;
+    c->blob = blob.ptr;
+    return 0;
+}
+
+/* Final name of child idx of o (a new malloc'ed string, NULL when out of
+ * memory): rule 5 over the children before it, from the view's cache. */
+static char *
+view_dir_child_name(view *v, abc_object *o, size_t idx)
+{
+    struct view_link_names *ln = atomic_load(&v->link_names);
+    if (ln == NULL) {
+        struct view_link_names *fresh = calloc(1, sizeof *fresh);
+        if (fresh == NULL)
+            return NULL;
+        pthread_mutex_init(&fresh->lock, NULL);
+        if (atomic_compare_exchange_strong(&v->link_names, &ln, fresh)) {
+            ln = fresh;
+        } else {
+            pthread_mutex_destroy(&fresh->lock);
+            free(fresh);
+        }
+    }
+    char *name = NULL;
+    pthread_mutex_lock(&ln->lock);
+    struct view_child_names *c = NULL, *oldest = &ln->slot[0];
+    for (size_t i = 0; i < VIEW_LINK_NAMES_SLOTS && c == NULL; i++) {
+        struct view_child_names *s = &ln->slot[i];
+        if (s->obj == o)
+            c = s;
+        else if (oldest->obj != NULL && (s->obj == NULL || s->used < oldest->used))
+            oldest = s;
+    }
+    if (c == NULL) {
+        /* Built under the lock: other links wait for the names they
+         * would most likely build too. */
+        view_child_names_clear(oldest);
+        if (view_child_names_build(o, oldest, &ln->names_made) == 0)
+            c = oldest;
+    }
+    if (c != NULL) {
+        c->used = ++ln->clock;
+        name = strdup(c->blob + c->off[idx]);
+    }
+    pthread_mutex_unlock(&ln->lock);
+    return name;
 }
 
 /* A growing list of path components. */
@@ -442,10 +559,11 @@ view_instance_walk(view *v, const char *src, struct view_comps *out, struct ogaw
         size_t len = strcspn(p, "/");
         size_t idx;
         if (cur != NULL && abc_object_find(cur, p, len, &idx) == 0) {
-            rc = view_comps_push(out, view_dir_child_name(cur, idx));
+            rc = view_comps_push(out, view_dir_child_name(v, cur, idx));
             abc_object *next = NULL;
-            if (rc == 0 && abc_object_child(cur, idx, &next, NULL) == 0 &&
-                abc_object_is_instance(next) && p[len] != '\0') {
+            /* The last component is named, never opened. */
+            if (rc == 0 && p[len] != '\0' && abc_object_child_cached(cur, idx, &next, NULL) == 0 &&
+                abc_object_is_instance(next)) {
                 abc_object *t = NULL;
                 if (abc_object_resolve_instance(next, &t, NULL) != 0)
                     t = NULL;

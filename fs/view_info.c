@@ -38,17 +38,19 @@ view_json_double(struct view_buf *b, double x)
 static void
 view_json_meta(struct view_buf *b, abc_str meta)
 {
-    size_t pos = 0;
+    struct abc_meta_iter it;
     abc_str key, val;
     bool first = true;
     view_buf_puts(b, "{");
-    while (abc_meta_next(meta, &pos, &key, &val)) {
+    abc_meta_iter_init(&it, meta);
+    while (abc_meta_iter_next(&it, &key, &val)) {
         view_buf_puts(b, first ? "" : ", ");
         view_buf_json_str(b, key.ptr, key.len);
         view_buf_puts(b, ": ");
         view_buf_json_str(b, val.ptr, val.len);
         first = false;
     }
+    abc_meta_iter_done(&it);
     view_buf_puts(b, "}");
 }
 
@@ -252,21 +254,22 @@ view_xattr_num(view_xattr_fn fn, void *ctx, const char *name, unsigned long long
 static int
 view_xattr_meta(view_xattr_fn fn, void *ctx, abc_str meta)
 {
-    size_t pos = 0;
+    struct abc_meta_iter it;
     abc_str key, val;
     char name[VIEW_XATTR_NAME_MAX + 1];
     static const char prefix[] = "user.abc.meta.";
-    while (abc_meta_next(meta, &pos, &key, &val)) {
+    int rc = 0;
+    abc_meta_iter_init(&it, meta);
+    while (rc == 0 && abc_meta_iter_next(&it, &key, &val)) {
         if (key.len == 0 || key.len + sizeof prefix - 1 > VIEW_XATTR_NAME_MAX ||
             memchr(key.ptr, '\0', key.len) != NULL)
             continue;   /* not expressible as an xattr name */
         memcpy(name, prefix, sizeof prefix - 1);
         memcpy(name + sizeof prefix - 1, key.ptr, key.len);
-        int rc = fn(ctx, name, sizeof prefix - 1 + key.len, val.ptr, val.len);
-        if (rc != 0)
-            return rc;
+        rc = fn(ctx, name, sizeof prefix - 1 + key.len, val.ptr, val.len);
     }
-    return 0;
+    abc_meta_iter_done(&it);
+    return rc;
 }
 
 static int

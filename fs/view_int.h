@@ -135,6 +135,7 @@ struct view {
     uint64_t verify_bytes;
     uint64_t verify_reads;
     int verify_state;       /* 0 not run, 1 stopped at its budget, 2 complete */
+    _Atomic(struct view_link_names *) link_names; /* view_dir.c, made on first use */
 };
 
 /* view_node.c */
@@ -165,6 +166,9 @@ view_dir_name(const struct view_dir *d, size_t i)
 int view_instance_target(view *v, struct view_node *n, char **out, size_t *len,
                          struct ogawa_err *err);
 bool view_header_is_instance(const struct abc_object_header *h);
+/* The cache of children's final names that instance links use. */
+void view_link_names_free(struct view_link_names *ln);
+uint64_t view_link_names_made(view *v);     /* child names computed (tests) */
 
 /* view_info.c: .info and .times of a directory node.  view_gen_size
  * computes the exact size without keeping the text (at node build);

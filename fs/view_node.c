@@ -527,6 +527,7 @@ view_close(view *v)
     }
     pthread_mutex_destroy(&v->lock);
     view_cache_free(v);
+    view_link_names_free(atomic_load(&v->link_names));
     view_node_free(v->root);
     free(v->by_id);
     free(v->by_pos);

@@ -30,6 +30,7 @@ view_errno(int code, const struct ogawa_err *err)
     case OGAWA_E_NOMEM: return ENOMEM;
     case OGAWA_E_IO: return err != NULL && err->sys_errno > 0 ? err->sys_errno : EIO;
     case OGAWA_E_INVAL: return EINVAL;
+    case OGAWA_E_TOOBIG: return EFBIG;
     case VIEW_E_NOTDIR: return ENOTDIR;
     case VIEW_E_ISDIR: return EISDIR;
     case VIEW_E_NODATA: return ENODATA;

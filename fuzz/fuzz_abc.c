@@ -66,6 +66,17 @@ fuzz_meta(abc_str meta)
         }
         n++;
     }
+    /* The stateful iterator returns the same entries. */
+    struct abc_meta_iter it;
+    size_t pos2 = 0;
+    abc_str k2, v2;
+    abc_meta_iter_init(&it, meta);
+    while (abc_meta_iter_next(&it, &k, &v)) {
+        FUZZ_ASSERT(abc_meta_next(meta, &pos2, &k2, &v2));
+        FUZZ_ASSERT(k.ptr == k2.ptr && k.len == k2.len && v.ptr == v2.ptr && v.len == v2.len);
+    }
+    FUZZ_ASSERT(!abc_meta_next(meta, &pos2, &k2, &v2));
+    abc_meta_iter_done(&it);
     abc_str unused;
     (void)abc_meta_get(meta, "schema", &unused);
 }

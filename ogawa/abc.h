@@ -59,12 +59,36 @@ typedef struct abc_str {
  * Iterates the entries of a serialized metadata string with the C++
  * reader's rules: stops at a malformed entry, and for a repeated key the
  * first occurrence wins (later ones are skipped).  Start with *pos = 0;
- * returns true and fills key/value while entries remain.
+ * returns true and fills key/value while entries remain.  Each call scans
+ * the entries before it: use abc_meta_iter below for whole passes.
  */
 bool abc_meta_next(abc_str meta, size_t *pos, abc_str *key, abc_str *value);
 
-/* Finds key in metadata; returns true and fills value if present. */
+/* Finds key in metadata; returns true and fills value if present.  One
+ * pass over the string: the first entry with that key is the one the
+ * iteration above returns. */
 bool abc_meta_get(abc_str meta, const char *key, abc_str *value);
+
+/*
+ * The same iteration with its state kept, so that a whole pass costs
+ * O(entries) (abc_meta_next re-scans the string before each entry to
+ * settle first-key-wins, O(entries^2) for a pass): the keys returned so
+ * far are kept in a hash set, allocated past a few entries and freed by
+ * abc_meta_iter_done.  If that allocation fails the iterator falls back
+ * to abc_meta_next's scan: same entries, only slower.  The fields are
+ * private except probes (set slots and entries compared, for tests).
+ */
+struct abc_meta_iter {
+    abc_str meta;
+    size_t pos;
+    uint64_t probes;
+    struct abc_meta_seen *seen;     /* private */
+    size_t n_seen, cap_seen, n_raw; /* private */
+    bool scan_only;                 /* private */
+};
+void abc_meta_iter_init(struct abc_meta_iter *it, abc_str meta);
+bool abc_meta_iter_next(struct abc_meta_iter *it, abc_str *key, abc_str *value);
+void abc_meta_iter_done(struct abc_meta_iter *it);
 
 /* ---- time sampling (§3.4) -------------------------------------------- */
 
@@ -120,7 +144,8 @@ int abc_archive_top(abc_archive *a, abc_object **out, struct ogawa_err *err);
  * abc_object_child / abc_compound_child / abc_property_sample would meet
  * them (explicit stack, no recursion; instances are not followed, their
  * sources are checked where they stand).  It stops after reading
- * budget_bytes from the archive (UINT64_MAX: no limit) and then sets
+ * budget_bytes from the archive itself (its own reads, counted per call:
+ * other threads' reads do not count; UINT64_MAX: no limit) and then sets
  * *complete false; a finished walk sets it true.  Returns the first error
  * found (err names it), else 0.  This is how a mount can refuse a damaged
  * archive up front while staying O(budget) on huge ones.
@@ -153,7 +178,8 @@ char *abc_object_full_name(const abc_object *o, size_t *len);
 size_t abc_object_child_count(const abc_object *o);
 const struct abc_object_header *abc_object_child_header(const abc_object *o, size_t idx);
 
-/* Index of the first child named name, or OGAWA_E_NOENT. */
+/* Index of the first child named name, or OGAWA_E_NOENT.  O(1) expected:
+ * a name index is built by the first search among many children. */
 int abc_object_find(const abc_object *o, const char *name, size_t len, size_t *idx);
 
 /*
@@ -163,6 +189,15 @@ int abc_object_find(const abc_object *o, const char *name, size_t len, size_t *i
  */
 #define ABC_MAX_DEPTH 100000
 int abc_object_child(abc_object *o, size_t idx, abc_object **out, struct ogawa_err *err);
+
+/*
+ * The same as abc_object_child, through the archive's small cache of
+ * objects met by path walks (keyed by this handle and idx; least recently
+ * used of 64 dropped): walking the same path again parses nothing.  Meant
+ * for walks repeated over the same interior objects, such as instance
+ * source paths.  The cache's objects are dropped by abc_archive_close.
+ */
+int abc_object_child_cached(abc_object *o, size_t idx, abc_object **out, struct ogawa_err *err);
 
 /* Opens the object's top compound (no name, no metadata of its own). */
 int abc_object_properties(abc_object *o, abc_compound **out, struct ogawa_err *err);
@@ -235,10 +270,33 @@ struct abc_sample {
  * the dims block.  Checks sizes as the C++ reader does: scalar blocks of
  * 16 + pod size x extent bytes (string/wstring: any), array payloads a
  * whole number of elements.  Identity of the stored block: block.off
- * (samples that share a block share it).
+ * (samples that share a block share it).  Something not there (idx past
+ * the properties, i past the samples) is OGAWA_E_NOENT; a compound idx is
+ * OGAWA_E_INVAL.
  */
 int abc_property_sample(abc_compound *c, size_t idx, uint32_t i, struct abc_sample *out,
                         struct ogawa_err *err);
+
+/*
+ * Property handles: a scalar/array property resolved once, whose samples
+ * are then located with O(1) reads each, amortised: the group's slots,
+ * size fields and dims blocks are read in 4 KiB batches and kept in the
+ * handle (fixed memory, about 12 KiB, whatever the sample count; see
+ * abc_prop.c).  abc_prop_sample gives exactly what abc_property_sample
+ * gives (same samples, same errors).  A handle keeps its compound alive;
+ * it is reference counted and may be used by several threads at once
+ * (its caches have a lock).
+ */
+typedef struct abc_prop abc_prop;
+/* idx must be a scalar or array property (else OGAWA_E_INVAL; past the
+ * end OGAWA_E_NOENT).  Reads nothing. */
+int abc_prop_open(abc_compound *c, size_t idx, abc_prop **out, struct ogawa_err *err);
+void abc_prop_ref(abc_prop *p);
+void abc_prop_unref(abc_prop *p);      /* accepts NULL */
+const struct abc_property_header *abc_prop_header(const abc_prop *p);
+abc_compound *abc_prop_compound(const abc_prop *p);    /* borrowed */
+size_t abc_prop_index(const abc_prop *p);
+int abc_prop_sample(abc_prop *p, uint32_t i, struct abc_sample *out, struct ogawa_err *err);
 
 /* Copies len bytes of the payload from pos into buf (pos + len must lie in
  * the payload). */

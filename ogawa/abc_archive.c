@@ -207,6 +207,7 @@ abc_archive_from_ogawa(ogawa_archive *og, abc_archive **out, struct ogawa_err *e
         return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory opening archive");
     }
     a->ogawa = og;
+    pthread_mutex_init(&a->walk_lock, NULL);
 
     /* §3.1: at least six children, kinds D D G D D D. */
     struct ogawa_group root;
@@ -294,6 +295,8 @@ abc_archive_close(abc_archive *a)
 {
     if (!a)
         return;
+    abc_archive_walk_drop(a);
+    pthread_mutex_destroy(&a->walk_lock);
     ogawa_archive_close(a->ogawa);
     free(a->metadata);
     free(a->ts);

@@ -15,9 +15,13 @@
  * not cost O(depth^2) memory.
  */
 #include "abc_int.h"
+#include "hash.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* Objects with at most this many children are searched by a plain scan. */
+#define ABC_FIND_SCAN_MAX 8
 
 /* Instances may name instances; following more than this many in one
  * resolution is treated as a loop. */
@@ -38,6 +42,7 @@ abc_object_unref(abc_object *o)
         free(o->child_slots);
         free(o->children);
         free(o->strings);
+        free(o->name_index);
         free(o);
         o = parent;
     }
@@ -57,9 +62,60 @@ abc_object_child_header(const abc_object *o, size_t idx)
     return idx < o->n_children ? &o->children[idx] : NULL;
 }
 
+/* The name index of o: built on first use (O(children)), then shared.
+ * NULL when out of memory (the caller scans instead). */
+static const size_t *
+abc_object_name_index(const abc_object *o)
+{
+    size_t *index = __atomic_load_n(&o->name_index, __ATOMIC_ACQUIRE);
+    if (index)
+        return index;
+    size_t cap = 16;
+    while (cap < 2 * o->n_children)
+        cap *= 2;
+    index = calloc(cap + 1, sizeof(size_t));
+    if (!index)
+        return NULL;
+    index[0] = cap;
+    size_t *slots = index + 1;
+    for (size_t i = 0; i < o->n_children; i++) {
+        const abc_str *n = &o->children[i].name;
+        size_t h = (size_t)ogawa_fnv1a64(n->ptr, n->len) & (cap - 1);
+        bool dup = false;
+        for (; slots[h] != 0 && !dup; h = (h + 1) & (cap - 1)) {
+            const abc_str *m = &o->children[slots[h] - 1].name;
+            dup = m->len == n->len && memcmp(m->ptr, n->ptr, n->len) == 0;
+        }
+        if (!dup)
+            slots[h] = i + 1;       /* the first child of a name is the one found */
+    }
+    size_t *expected = NULL;
+    abc_object *mut = (abc_object *)o;  /* a cache, not a change of the object */
+    if (!__atomic_compare_exchange_n(&mut->name_index, &expected, index, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        free(index);                /* another thread published first */
+        index = expected;
+    }
+    return index;
+}
+
 int
 abc_object_find(const abc_object *o, const char *name, size_t len, size_t *idx)
 {
+    const size_t *index = o->n_children > ABC_FIND_SCAN_MAX ? abc_object_name_index(o) : NULL;
+    if (index) {
+        size_t cap = index[0];
+        const size_t *slots = index + 1;
+        for (size_t h = (size_t)ogawa_fnv1a64(name, len) & (cap - 1); slots[h] != 0;
+             h = (h + 1) & (cap - 1)) {
+            const abc_str *n = &o->children[slots[h] - 1].name;
+            if (n->len == len && memcmp(n->ptr, name, len) == 0) {
+                *idx = slots[h] - 1;
+                return 0;
+            }
+        }
+        return OGAWA_E_NOENT;
+    }
     for (size_t i = 0; i < o->n_children; i++) {
         const abc_str *n = &o->children[i].name;
         if (n->len == len && memcmp(n->ptr, name, len) == 0) {
@@ -67,7 +123,7 @@ abc_object_find(const abc_object *o, const char *name, size_t len, size_t *idx)
             return 0;
         }
     }
-    return ogawa_fail(NULL, OGAWA_E_NOENT, 0, NULL);
+    return OGAWA_E_NOENT;
 }
 
 char *
@@ -269,6 +325,74 @@ abc_object_child(abc_object *o, size_t idx, abc_object **out, struct ogawa_err *
     return 0;
 }
 
+/* The walk cache's entry for (parent, idx), opened if missing; one more
+ * reference for the caller.  parent NULL: the top object. */
+static int
+abc_walk_open(abc_archive *a, abc_object *parent, size_t idx, abc_object **out,
+              struct ogawa_err *err)
+{
+    *out = NULL;
+    pthread_mutex_lock(&a->walk_lock);
+    for (size_t i = 0; i < ABC_WALK_SLOTS; i++) {
+        struct abc_walk_entry *e = &a->walk[i];
+        if (e->obj && e->parent == parent && e->idx == idx) {
+            e->used = ++a->walk_clock;
+            abc_object_ref(e->obj);
+            *out = e->obj;
+            pthread_mutex_unlock(&a->walk_lock);
+            return 0;
+        }
+    }
+    pthread_mutex_unlock(&a->walk_lock);
+    /* Parsed outside the lock: two threads may both parse, one keeps its own. */
+    abc_object *o;
+    int rc = parent ? abc_object_child(parent, idx, &o, err) : abc_archive_top(a, &o, err);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&a->walk_lock);
+    a->walk_opens++;
+    /* A free slot, else the least recently used. */
+    struct abc_walk_entry *oldest = &a->walk[0];
+    for (size_t i = 1; i < ABC_WALK_SLOTS && oldest->obj; i++)
+        if (!a->walk[i].obj || a->walk[i].used < oldest->used)
+            oldest = &a->walk[i];
+    abc_object *evicted = oldest->obj;
+    abc_object_ref(o);
+    *oldest = (struct abc_walk_entry){ parent, idx, o, ++a->walk_clock };
+    pthread_mutex_unlock(&a->walk_lock);
+    abc_object_unref(evicted);
+    *out = o;
+    return 0;
+}
+
+int
+abc_object_child_cached(abc_object *o, size_t idx, abc_object **out, struct ogawa_err *err)
+{
+    *out = NULL;
+    if (idx >= o->n_children)
+        return ogawa_fail(err, OGAWA_E_NOENT, o->off, "object child index out of range");
+    return abc_walk_open(o->archive, o, idx, out, err);
+}
+
+void
+abc_archive_walk_drop(abc_archive *a)
+{
+    for (size_t i = 0; i < ABC_WALK_SLOTS; i++) {
+        abc_object_unref(a->walk[i].obj);
+        a->walk[i].obj = NULL;
+    }
+}
+
+uint64_t
+abc_archive_walk_opens(const abc_archive *a)
+{
+    abc_archive *mut = (abc_archive *)a;
+    pthread_mutex_lock(&mut->walk_lock);
+    uint64_t n = a->walk_opens;
+    pthread_mutex_unlock(&mut->walk_lock);
+    return n;
+}
+
 bool
 abc_object_is_instance(const abc_object *o)
 {
@@ -315,7 +439,7 @@ abc_object_open_path(abc_archive *a, const char *path, abc_object **out, int *ho
                      struct ogawa_err *err)
 {
     abc_object *cur;
-    int rc = abc_archive_top(a, &cur, err);
+    int rc = abc_walk_open(a, NULL, 0, &cur, err);
     if (rc)
         return rc;
     const char *p = path;
@@ -331,7 +455,7 @@ abc_object_open_path(abc_archive *a, const char *path, abc_object **out, int *ho
         if (abc_object_find(cur, p, len, &idx) != 0) {
             rc = ogawa_fail(err, OGAWA_E_NOENT, cur->off, "instance source path not found");
         } else {
-            rc = abc_object_child(cur, idx, &child, err);
+            rc = abc_object_child_cached(cur, idx, &child, err);
             if (!rc)
                 rc = abc_object_follow(child, &target, hops, err);
         }

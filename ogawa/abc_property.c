@@ -254,16 +254,46 @@ abc_compound_child(abc_compound *c, size_t idx, abc_compound **out, struct ogawa
     return abc_compound_new(c->object, c, &c->props[idx], off, out, err);
 }
 
+/* ---- locating samples, with or without a handle's caches --------------
+ *
+ * One code path for abc_property_sample (no handle: each slot, size field
+ * and dims block read as needed) and abc_prop_sample (handle: the same
+ * bytes taken from its batched caches, abc_prop.c), so both give the same
+ * samples and the same errors. */
+
+static int
+abc_loc_bytes(const abc_archive *a, struct abc_prop *p, uint64_t off, void *buf, uint64_t len,
+              struct ogawa_err *err)
+{
+    return p ? abc_prop_bytes(p, off, buf, len, err)
+             : ogawa_archive_read(a->ogawa, off, buf, len, err);
+}
+
+static int
+abc_loc_data(const abc_archive *a, struct abc_prop *p, uint64_t slot, struct ogawa_data *out,
+             struct ogawa_err *err)
+{
+    if (!p)
+        return ogawa_data_read(a->ogawa, slot, out, err);
+    out->off = out->len = 0;
+    uint64_t field_off;
+    uint8_t field[8];
+    int rc = ogawa_data_locate(a->ogawa, slot, &field_off, err);
+    if (!rc && field_off)
+        rc = abc_prop_bytes(p, field_off, field, 8, err);
+    return rc ? rc : ogawa_data_finish(a->ogawa, field_off, field, out, err);
+}
+
 /* §5.6: the dims block of an array sample, and the value count. */
 static int
-abc_sample_dims(const abc_archive *a, const struct abc_property_header *h, uint64_t dims_slot,
-                struct abc_sample *s, struct ogawa_err *err)
+abc_sample_dims(const abc_archive *a, struct abc_prop *p, const struct abc_property_header *h,
+                uint64_t dims_slot, struct abc_sample *s, struct ogawa_err *err)
 {
     unsigned pod_size = abc_pod_size(h->pod);
     uint64_t elem_len = (uint64_t)pod_size * h->extent;
     uint64_t derived = elem_len ? s->payload_len / elem_len : 0;
     struct ogawa_data d;
-    int rc = ogawa_data_read(a->ogawa, dims_slot, &d, err);
+    int rc = abc_loc_data(a, p, dims_slot, &d, err);
     if (rc)
         return rc;
     if (d.len % 8 != 0)
@@ -273,7 +303,7 @@ abc_sample_dims(const abc_archive *a, const struct abc_property_header *h, uint6
     s->rank = (uint32_t)(d.len / 8);
     uint8_t raw[ABC_MAX_RANK * 8];
     if (d.len) {
-        rc = ogawa_archive_read(a->ogawa, d.off + 8, raw, d.len, err);
+        rc = abc_loc_bytes(a, p, d.off + 8, raw, d.len, err);
         if (rc)
             return rc;
     }
@@ -308,13 +338,15 @@ abc_sample_dims(const abc_archive *a, const struct abc_property_header *h, uint6
 }
 
 static int
-abc_property_sample_locate(abc_compound *c, size_t idx, uint32_t i, struct abc_sample *out,
-                           struct ogawa_err *err)
+abc_property_sample_locate(abc_compound *c, size_t idx, struct abc_prop *p, uint32_t i,
+                           struct abc_sample *out, struct ogawa_err *err)
 {
     memset(out, 0, sizeof(*out));
     const abc_archive *a = c->object->archive;
     const struct abc_property_header *h = abc_compound_property(c, idx);
-    if (!h || h->kind == ABC_KIND_COMPOUND)
+    if (!h)
+        return ogawa_fail(err, OGAWA_E_NOENT, c->off, "sample's property index out of range");
+    if (h->kind == ABC_KIND_COMPOUND)
         return ogawa_fail(err, OGAWA_E_INVAL, c->off, "not a scalar or array property");
     if (i >= h->num_samples)
         return ogawa_fail(err, OGAWA_E_NOENT, c->off, "sample index out of range");
@@ -322,7 +354,8 @@ abc_property_sample_locate(abc_compound *c, size_t idx, uint32_t i, struct abc_s
     if (ogawa_slot_is_data(slot))
         return OGAWA_CORRUPT(err, c->off, "property slot is not a group");
     struct ogawa_group g;
-    int rc = ogawa_group_read(a->ogawa, ogawa_slot_offset(slot), &g, err);
+    int rc = p ? abc_prop_group(p, &g, err)
+               : ogawa_group_read(a->ogawa, ogawa_slot_offset(slot), &g, err);
     if (rc)
         return rc;
     uint64_t k = abc_property_stored_index(h, i);
@@ -332,10 +365,11 @@ abc_property_sample_locate(abc_compound *c, size_t idx, uint32_t i, struct abc_s
     if (g.n_children < per || k > g.n_children / per - 1)
         return OGAWA_CORRUPT(err, g.off ? g.off : c->off,
                              "property has fewer stored samples than its header says");
-    rc = ogawa_group_children(a->ogawa, &g, k * per, per, slots, err);
+    rc = p ? abc_prop_slots(p, &g, k * per, per, slots, err)
+           : ogawa_group_children(a->ogawa, &g, k * per, per, slots, err);
     if (rc)
         return rc;
-    rc = ogawa_data_read(a->ogawa, slots[0], &out->block, err);
+    rc = abc_loc_data(a, p, slots[0], &out->block, err);
     if (rc)
         return rc;
     const struct ogawa_data *b = &out->block;
@@ -356,19 +390,26 @@ abc_property_sample_locate(abc_compound *c, size_t idx, uint32_t i, struct abc_s
     }
     if (pod_size && out->payload_len % ((uint64_t)pod_size * h->extent) != 0)
         return OGAWA_CORRUPT(err, b->off, "array sample is not a whole number of elements");
-    return abc_sample_dims(a, h, slots[1], out, err);
+    return abc_sample_dims(a, p, h, slots[1], out, err);
+}
+
+int
+abc_property_sample_with(abc_compound *c, size_t idx, struct abc_prop *p, uint32_t i,
+                         struct abc_sample *out, struct ogawa_err *err)
+{
+    int rc = abc_property_sample_locate(c, idx, p, i, out, err);
+    /* abc.h: out is zeroed on failure; the checks above fail after
+     * parts of it (block, payload, dims) were already filled in. */
+    if (rc)
+        memset(out, 0, sizeof(*out));
+    return rc;
 }
 
 int
 abc_property_sample(abc_compound *c, size_t idx, uint32_t i, struct abc_sample *out,
                     struct ogawa_err *err)
 {
-    int rc = abc_property_sample_locate(c, idx, i, out, err);
-    /* abc.h: out is zeroed on failure; the checks above fail after
-     * parts of it (block, payload, dims) were already filled in. */
-    if (rc)
-        memset(out, 0, sizeof(*out));
-    return rc;
+    return abc_property_sample_with(c, idx, NULL, i, out, err);
 }
 
 int

@@ -29,7 +29,7 @@ struct abc_verify {
     abc_archive *archive;
     struct abc_verify_frame *stack;
     size_t depth, cap;
-    uint64_t start_bytes;   /* archive bytes read when the walk began */
+    uint64_t start_bytes;   /* this thread's bytes read when the walk began */
     uint64_t budget;
 };
 
@@ -54,9 +54,9 @@ abc_verify_push(struct abc_verify *w, abc_object *o, abc_compound *c, struct oga
 static bool
 abc_verify_over_budget(const struct abc_verify *w)
 {
-    struct ogawa_stats st;
-    ogawa_archive_stats(w->archive->ogawa, &st);
-    return st.bytes_read - w->start_bytes > w->budget;
+    /* The walk's own reads: other threads reading the archive meanwhile
+     * must not use up its budget. */
+    return ogawa_thread_bytes_read() - w->start_bytes > w->budget;
 }
 
 /* Every stored position of a scalar/array property: k = 0, and for a
@@ -134,9 +134,7 @@ abc_archive_verify(abc_archive *a, uint64_t budget_bytes, bool *complete, struct
 {
     *complete = false;
     struct abc_verify w = { .archive = a, .budget = budget_bytes };
-    struct ogawa_stats st;
-    ogawa_archive_stats(a->ogawa, &st);
-    w.start_bytes = st.bytes_read;
+    w.start_bytes = ogawa_thread_bytes_read();
     abc_object *top;
     int rc = abc_archive_top(a, &top, err);
     if (!rc)

@@ -33,6 +33,9 @@ struct ogawa_archive {
     uint64_t reads;
 };
 
+/* Bytes read by this thread from any archive (ogawa_thread_bytes_read). */
+static _Thread_local uint64_t ogawa_thread_bytes;
+
 static const uint8_t ogawa_magic[5] = { 'O', 'g', 'a', 'w', 'a' };
 
 static uint64_t
@@ -74,7 +77,14 @@ ogawa_pread_all(const ogawa_archive *a, uint64_t off, void *buf, uint64_t len,
     ogawa_archive *mut = (ogawa_archive *)a;
     __atomic_fetch_add(&mut->bytes_read, len, __ATOMIC_RELAXED);
     __atomic_fetch_add(&mut->reads, 1, __ATOMIC_RELAXED);
+    ogawa_thread_bytes += len;
     return 0;
+}
+
+uint64_t
+ogawa_thread_bytes_read(void)
+{
+    return ogawa_thread_bytes;
 }
 
 int
@@ -238,11 +248,10 @@ ogawa_group_child(const ogawa_archive *a, const struct ogawa_group *g, uint64_t 
 }
 
 int
-ogawa_data_read(const ogawa_archive *a, uint64_t slot, struct ogawa_data *out,
-                struct ogawa_err *err)
+ogawa_data_locate(const ogawa_archive *a, uint64_t slot, uint64_t *field_off,
+                  struct ogawa_err *err)
 {
-    out->off = 0;
-    out->len = 0;
+    *field_off = 0;
     if (!ogawa_slot_is_data(slot))
         return OGAWA_CORRUPT(err, slot, "expected a data block, found a group");
     uint64_t off = ogawa_slot_offset(slot);
@@ -252,16 +261,39 @@ ogawa_data_read(const ogawa_archive *a, uint64_t slot, struct ogawa_data *out,
         return OGAWA_CORRUPT(err, off, "data block offset points into the header");
     if (!ogawa_range_ok(off, 8, a->size))
         return OGAWA_CORRUPT(err, off, "data block offset is past the end of the file");
-    uint8_t raw[8];
-    int rc = ogawa_pread_all(a, off, raw, 8, err);
-    if (rc)
-        return rc;
-    uint64_t len = ogawa_le64(raw);
-    if (len > a->size - off - 8)        /* §1.4 */
-        return OGAWA_CORRUPT(err, off, "data block size passes the end of the file");
-    out->off = off;
+    *field_off = off;
+    return 0;
+}
+
+int
+ogawa_data_finish(const ogawa_archive *a, uint64_t field_off, const uint8_t field[8],
+                  struct ogawa_data *out, struct ogawa_err *err)
+{
+    out->off = 0;
+    out->len = 0;
+    if (field_off == 0)
+        return 0;
+    uint64_t len = ogawa_le64(field);
+    if (len > a->size - field_off - 8)  /* §1.4 */
+        return OGAWA_CORRUPT(err, field_off, "data block size passes the end of the file");
+    out->off = field_off;
     out->len = len;
     return 0;
+}
+
+int
+ogawa_data_read(const ogawa_archive *a, uint64_t slot, struct ogawa_data *out,
+                struct ogawa_err *err)
+{
+    out->off = 0;
+    out->len = 0;
+    uint64_t off;
+    int rc = ogawa_data_locate(a, slot, &off, err);
+    if (rc || off == 0)
+        return rc;
+    uint8_t raw[8];
+    rc = ogawa_pread_all(a, off, raw, 8, err);
+    return rc ? rc : ogawa_data_finish(a, off, raw, out, err);
 }
 
 int

@@ -9,6 +9,9 @@
  *
  * A 128-bit digest is two u64 words (w0, w1); in a file it is w0 LE then
  * w1 LE (ogawa_digest_to_bytes).  All functions are pure and thread-safe.
+ *
+ * Internal to this project (libogawa, the filesystem, tools, tests): not
+ * installed with the public headers.
  */
 #ifndef OGAWA_HASH_H
 #define OGAWA_HASH_H

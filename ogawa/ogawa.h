@@ -92,6 +92,10 @@ uint64_t ogawa_archive_root(const ogawa_archive *a);   /* root group offset */
 uint64_t ogawa_archive_size(const ogawa_archive *a);   /* file size at open */
 int ogawa_archive_fd(const ogawa_archive *a);          /* for zero-copy serving; do not close */
 void ogawa_archive_stats(const ogawa_archive *a, struct ogawa_stats *out);
+/* Bytes the calling thread has read from any archive since it started:
+ * the difference over one call is what that call read, whatever other
+ * threads read meanwhile (abc_archive_verify's budget is counted so). */
+uint64_t ogawa_thread_bytes_read(void);
 
 /*
  * Reads len bytes at absolute offset off into buf.  The range must lie
@@ -137,6 +141,15 @@ struct ogawa_data {
  * OGAWA_E_CORRUPT; so is a block whose payload passes the end of file. */
 int ogawa_data_read(const ogawa_archive *a, uint64_t slot, struct ogawa_data *out,
                     struct ogawa_err *err);
+
+/* ogawa_data_read in two steps, for callers that read size fields in
+ * batches: _locate checks the slot and gives the offset of its 8-byte size
+ * field (0 for EMPTY_DATA: nothing to read); _finish checks the field's
+ * bytes read there and fills *out (empty when field_off is 0). */
+int ogawa_data_locate(const ogawa_archive *a, uint64_t slot, uint64_t *field_off,
+                      struct ogawa_err *err);
+int ogawa_data_finish(const ogawa_archive *a, uint64_t field_off, const uint8_t field[8],
+                      struct ogawa_data *out, struct ogawa_err *err);
 
 /* Absolute offset of the payload's first byte (off + 8; 0 when empty). */
 static inline uint64_t ogawa_data_payload(const struct ogawa_data *d) { return d->off ? d->off + 8 : 0; }

@@ -790,10 +790,27 @@ meta_list(const char *meta, size_t len, char *out, size_t cap)
     }
 }
 
+/* The same list through abc_meta_iter. */
+static void
+meta_list_iter(const char *meta, size_t len, char *out, size_t cap)
+{
+    abc_str m = { meta, len }, k, v;
+    struct abc_meta_iter it;
+    out[0] = 0;
+    abc_meta_iter_init(&it, m);
+    while (abc_meta_iter_next(&it, &k, &v)) {
+        size_t used = strlen(out);
+        snprintf(out + used, cap - used, "%.*s=%.*s|", (int)k.len, k.ptr, (int)v.len, v.ptr);
+    }
+    abc_meta_iter_done(&it);
+}
+
 #define META_LIST(s, want)                                 \
     do {                                                   \
         char got_[512];                                    \
         meta_list((s), strlen(s), got_, sizeof(got_));     \
+        assert_string_equal(got_, (want));                 \
+        meta_list_iter((s), strlen(s), got_, sizeof(got_)); \
         assert_string_equal(got_, (want));                 \
     } while (0)
 
@@ -883,6 +900,82 @@ test_abc_meta_next_respects_length(void **state)
     assert_true(abc_meta_get(m, "a", &v));
     assert_int_equal(v.len, 3);
     assert_true(abc_meta_get(m, "b", &v));
+}
+
+/* k entries "keyN=vN", then "key0=repeat" and "key1" twice more. */
+static char *
+many_keys(size_t k, size_t *len)
+{
+    size_t cap = k * 24 + 64, n = 0;
+    char *m = malloc(cap);
+    assert_non_null(m);
+    for (size_t i = 0; i < k; i++)
+        n += (size_t)snprintf(m + n, cap - n, "%skey%zu=v%zu", i ? ";" : "", i, i);
+    n += (size_t)snprintf(m + n, cap - n, ";key0=repeat;key1=again;key1=more");
+    *len = n;
+    return m;
+}
+
+/* Iterates k keys; returns the probes, checks first-key-wins. */
+static uint64_t
+meta_iter_probes(size_t k)
+{
+    size_t len;
+    char *m = many_keys(k, &len);
+    abc_str meta = { m, len }, key, val;
+    struct abc_meta_iter it;
+    size_t n = 0;
+    abc_meta_iter_init(&it, meta);
+    while (abc_meta_iter_next(&it, &key, &val)) {
+        char want[32];
+        snprintf(want, sizeof want, "v%zu", n);
+        assert_int_equal(val.len, strlen(want));
+        assert_memory_equal(val.ptr, want, val.len);
+        n++;
+    }
+    uint64_t probes = it.probes;
+    abc_meta_iter_done(&it);
+    assert_int_equal(n, k);
+    assert_true(abc_meta_get(meta, "key0", &val));
+    assert_int_equal(val.len, 2);
+    free(m);
+    return probes;
+}
+
+static void
+test_abc_meta_iter_linear(void **state)
+{
+    (void)state;
+    uint64_t small = meta_iter_probes(5000), large = meta_iter_probes(20000);
+    assert_true(small > 0);
+    assert_true(large <= 6 * small);
+}
+
+static void
+test_abc_meta_iter_matches_next(void **state)
+{
+    (void)state;
+    /* Random strings over a few keys, with repeats, empty keys and values,
+     * '=' in values and malformed entries: both iterations agree. */
+    static const char *const parts[] = {"a=1", "b=2", "a=3", "=x", "c=", "d=e=f", "bad", "b=9",
+                                        "e=1", "f=2", "g=3", "h=4", "i=5", "j=6", "k=7", "c=8"};
+    unsigned seed = 777;
+    for (int round = 0; round < 300; round++) {
+        char m[1024];
+        size_t len = 0;
+        int n = 1 + round % 40;
+        for (int i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            const char *p = parts[(seed >> 16) % (sizeof parts / sizeof *parts)];
+            if (round % 3 != 0 && strcmp(p, "bad") == 0)
+                continue;
+            len += (size_t)snprintf(m + len, sizeof m - len, "%s%s", i ? ";" : "", p);
+        }
+        char a[4096], b[4096];
+        meta_list(m, len, a, sizeof a);
+        meta_list_iter(m, len, b, sizeof b);
+        assert_string_equal(a, b);
+    }
 }
 
 static void
@@ -1001,6 +1094,8 @@ main(void)
         cmocka_unit_test(test_abc_meta_next_empty_key_and_value),
         cmocka_unit_test(test_abc_meta_next_respects_length),
         cmocka_unit_test(test_abc_meta_get_missing_key),
+        cmocka_unit_test(test_abc_meta_iter_linear),
+        cmocka_unit_test(test_abc_meta_iter_matches_next),
         cmocka_unit_test(test_abc_archive_open_damaged_corpus),
         cmocka_unit_test(test_abc_archive_top_truncated_after_open),
         cmocka_unit_test(test_abc_archive_open_fd_valid),

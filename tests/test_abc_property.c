@@ -1293,7 +1293,7 @@ test_abc_property_sample_bad_arguments(void **state)
     struct ogawa_err err = { 0 };
     assert_int_equal(abc_property_sample(p.c, find(p.c, "comp"), 0, &s, &err), OGAWA_E_INVAL);
     assert_int_equal(abc_property_sample(p.c, abc_compound_count(p.c), 0, &s, &err),
-                     OGAWA_E_INVAL);
+                     OGAWA_E_NOENT);
     assert_int_equal(abc_property_sample(p.c, find(p.c, "mystr"), 1, &s, &err), OGAWA_E_NOENT);
     assert_int_equal(abc_property_sample(p.c, find(p.c, "mystr"), UINT32_MAX, &s, &err),
                      OGAWA_E_NOENT);

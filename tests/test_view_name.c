@@ -167,6 +167,91 @@ test_view_name_dedup_many(void **state)
     view_names_free(s);
 }
 
+/* Probes to add n copies of one name. */
+static uint64_t
+twin_probes(int n)
+{
+    struct view_names *s = view_names_new(0);
+    assert_non_null(s);
+    for (int i = 0; i < n; i++) {
+        size_t len;
+        char *f = view_names_add(s, "twin", 4, &len);
+        assert_non_null(f);
+        if (i == n - 1) {
+            char want[40];
+            snprintf(want, sizeof want, "twin~%d", n);
+            assert_string_equal(f, want);
+        }
+        free(f);
+    }
+    uint64_t p = view_names_probes(s);
+    view_names_free(s);
+    return p;
+}
+
+static void
+test_view_name_rule5_linear(void **state)
+{
+    (void)state;
+    /* n siblings of one name: each ~k must not try 2..k again. */
+    uint64_t small = twin_probes(5000), large = twin_probes(20000);
+    assert_true(small > 0);
+    assert_true(large <= 6 * small);
+}
+
+/* Rule 5 by its definition: the first free name of e, e~2, e~3, ... in a
+ * plain list of the names used so far. */
+static char *
+rule5_naive(char **used, size_t n_used, const char *e)
+{
+    char cand[64];
+    snprintf(cand, sizeof cand, "%s", e);
+    for (unsigned k = 2;; k++) {
+        bool taken = false;
+        for (size_t i = 0; i < n_used && !taken; i++)
+            taken = strcmp(used[i], cand) == 0;
+        if (!taken)
+            return strdup(cand);
+        snprintf(cand, sizeof cand, "%s~%u", e, k);
+    }
+}
+
+static void
+test_view_name_rule5_matches_definition(void **state)
+{
+    (void)state;
+    /* Names chosen to collide with each other's suffixed forms, and some
+     * added as is (promoted links) between them. */
+    static const char *const pool[] = {"a", "a~2", "a~3", "a~2~2", "b", "a~4", "b~2", "a~10"};
+    char *used[4000];
+    size_t n_used = 0;
+    unsigned seed = 12345;
+    struct view_names *s = view_names_new(0);
+    assert_non_null(s);
+    for (int i = 0; i < 1500; i++) {
+        seed = seed * 1103515245u + 12345u;
+        const char *e = pool[(seed >> 16) % (sizeof pool / sizeof *pool)];
+        if ((seed >> 8) % 7 == 0) {
+            bool taken = false;
+            for (size_t k = 0; k < n_used && !taken; k++)
+                taken = strcmp(used[k], e) == 0;
+            assert_int_equal(view_names_try(s, e, strlen(e)), taken ? 0 : 1);
+            if (!taken)
+                used[n_used++] = strdup(e);
+            continue;
+        }
+        char *want = rule5_naive(used, n_used, e);
+        char *got = view_names_add(s, e, strlen(e), NULL);
+        assert_non_null(got);
+        assert_string_equal(got, want);
+        free(got);
+        used[n_used++] = want;
+    }
+    for (size_t k = 0; k < n_used; k++)
+        free(used[k]);
+    view_names_free(s);
+}
+
 static void
 test_view_name_sample_names(void **state)
 {
@@ -231,6 +316,8 @@ main(void)
         cmocka_unit_test(test_view_name_escape_rule4_long),
         cmocka_unit_test(test_view_name_dedup_rule5),
         cmocka_unit_test(test_view_name_dedup_many),
+        cmocka_unit_test(test_view_name_rule5_linear),
+        cmocka_unit_test(test_view_name_rule5_matches_definition),
         cmocka_unit_test(test_view_name_sample_names),
         cmocka_unit_test(test_view_name_json_strings),
     };

@@ -254,16 +254,17 @@ out_indent(struct dumper *d, size_t n)
 }
 
 /* Metadata as a JSON object (dump-format.md), entries in stored order with
- * the C++ reader's rules (abc_meta_next). */
+ * the C++ reader's rules (abc_meta_iter). */
 static void
 out_json_meta(struct dumper *d, abc_str meta)
 {
-    size_t pos = 0;
+    struct abc_meta_iter it;
     abc_str k, v;
     bool first = true;
 
     putc('{', d->out);
-    while (abc_meta_next(meta, &pos, &k, &v)) {
+    abc_meta_iter_init(&it, meta);
+    while (abc_meta_iter_next(&it, &k, &v)) {
         if (!first)
             out_str(d, ", ");
         first = false;
@@ -271,20 +272,22 @@ out_json_meta(struct dumper *d, abc_str meta)
         out_str(d, ": ");
         out_json_str(d, v);
     }
+    abc_meta_iter_done(&it);
     putc('}', d->out);
 }
 
 static void
 out_text_meta(struct dumper *d, abc_str meta)
 {
-    size_t pos = 0;
+    struct abc_meta_iter it;
     abc_str k, v;
     bool first = true;
 
     if (meta.len == 0)
         return;
     out_str(d, "  {");
-    while (abc_meta_next(meta, &pos, &k, &v)) {
+    abc_meta_iter_init(&it, meta);
+    while (abc_meta_iter_next(&it, &k, &v)) {
         if (!first)
             out_str(d, "; ");
         first = false;
@@ -292,6 +295,7 @@ out_text_meta(struct dumper *d, abc_str meta)
         putc('=', d->out);
         out_text_str(d, v);
     }
+    abc_meta_iter_done(&it);
     putc('}', d->out);
 }
 

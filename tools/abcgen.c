@@ -9,6 +9,9 @@
  *   abcgen deep --depth N OUT
  *   abcgen samples --samples N OUT
  *   abcgen names OUT
+ *   abcgen instances --objects N OUT
+ *   abcgen metakeys --keys N OUT
+ *   abcgen twins --children N OUT
  *
  * Exit 0 ok, 1 usage, 2 write failure.
  */
@@ -30,7 +33,10 @@ usage(void)
             "       abcgen wide --children N OUT\n"
             "       abcgen deep --depth N OUT\n"
             "       abcgen samples --samples N OUT\n"
-            "       abcgen names OUT\n");
+            "       abcgen names OUT\n"
+            "       abcgen instances --objects N OUT\n"
+            "       abcgen metakeys --keys N OUT\n"
+            "       abcgen twins --children N OUT\n");
     exit(1);
 }
 
@@ -54,7 +60,8 @@ main(int argc, char **argv)
     if (argc < 3)
         usage();
     const char *mode = argv[1];
-    long objects = -1, verts = -1, frames = -1, mib = -1, children = -1, depth = -1, samples = -1;
+    long objects = -1, verts = -1, frames = -1, mib = -1, children = -1, depth = -1, samples = -1,
+         keys = -1;
     const char *out = NULL;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -72,6 +79,8 @@ main(int argc, char **argv)
             depth = num_arg(a, argv[++i], 100000000);
         else if (i + 1 < argc && strcmp(a, "--samples") == 0)
             samples = num_arg(a, argv[++i], UINT32_MAX);
+        else if (i + 1 < argc && strcmp(a, "--keys") == 0)
+            keys = num_arg(a, argv[++i], 10000000);
         else if (a[0] == '-' && a[1] != '\0')
             usage();
         else if (!out)
@@ -95,6 +104,12 @@ main(int argc, char **argv)
         gen_samples(out, samples);
     else if (strcmp(mode, "names") == 0)
         gen_names(out);
+    else if (strcmp(mode, "instances") == 0 && objects >= 0)
+        gen_instances(out, objects);
+    else if (strcmp(mode, "metakeys") == 0 && keys >= 0)
+        gen_metakeys(out, keys);
+    else if (strcmp(mode, "twins") == 0 && children >= 0)
+        gen_twins(out, children);
     else
         usage();
     return 0;

@@ -18,12 +18,22 @@
  *                                    ('%', control bytes, NUL, ".", "..",
  *                                    1000-byte names, UTF-8, invalid UTF-8,
  *                                    ".info", ...)
+ *   abcgen instances --objects N OUT N source objects s0.. beside an object
+ *                                    w of N instances i0.. -> /sK
+ *   abcgen metakeys --keys N OUT     one object whose metadata has N keys
+ *                                    (the first repeated, so that
+ *                                    first-key-wins matters)
+ *   abcgen twins --children N OUT    one object with N children of one
+ *                                    name (layout.md rule 5); the writer
+ *                                    refuses duplicates, so the names are
+ *                                    written distinct and made equal after
  *
  * Same arguments, same bytes: no clock, no randomness, and no libm (the
  * positions are rational arithmetic), with a fixed _ai_DateWritten.
  * A generator that fails prints the reason and exits with status 2: the
  * tools have nothing to recover.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -387,3 +397,103 @@ gen_names(const char *out)
     gen_close(w);
 }
 
+
+/* ---- shapes that once made the reader or the view quadratic ----------- */
+
+void
+gen_instances(const char *out, long n)
+{
+    abc_writer *w = gen_open(out, 0);
+    struct ogawa_err err;
+    abc_wobject *o, *holder;
+    for (long k = 0; k < n; k++) {
+        char name[32];
+        snprintf(name, sizeof(name), "s%ld", k);
+        CHECK(abc_wobject_add_child(abc_writer_top(w), abc_wstr(name), NULL, &o, &err));
+        CHECK(abc_wobject_finish(o, &err));
+    }
+    CHECK(abc_wobject_add_child(abc_writer_top(w), abc_wstr("w"), NULL, &holder, &err));
+    for (long k = 0; k < n; k++) {
+        char name[32], target[32];
+        snprintf(name, sizeof(name), "i%ld", k);
+        snprintf(target, sizeof(target), "/s%ld", k);
+        CHECK(abc_wobject_add_instance(holder, abc_wstr(name), abc_wstr(target), &err));
+    }
+    gen_close(w);
+}
+
+void
+gen_metakeys(const char *out, long n)
+{
+    /* Serialized by hand ("raw"): the writer's kv form would sort the keys
+     * and drop the repeat. */
+    size_t cap = (size_t)n * 24 + 64, len = 0;
+    char *meta = malloc(cap);
+    if (!meta) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        exit(2);
+    }
+    for (long k = 0; k < n; k++)
+        len += (size_t)snprintf(meta + len, cap - len, "%skey%ld=v%ld", k ? ";" : "", k, k);
+    if (n > 0)
+        len += (size_t)snprintf(meta + len, cap - len, ";key0=repeat");
+    abc_writer *w = gen_open(out, 0);
+    struct ogawa_err err;
+    abc_wobject *o;
+    struct abc_wmeta m = {.kv = NULL, .raw = {meta, len}};
+    CHECK(abc_wobject_add_child(abc_writer_top(w), abc_wstr("keys"), &m, &o, &err));
+    CHECK(abc_wobject_finish(o, &err));
+    gen_close(w);
+    free(meta);
+}
+
+void
+gen_twins(const char *out, long n)
+{
+    if (n > 100000000) {
+        fprintf(stderr, "%s: too many twins\n", prog);
+        exit(1);
+    }
+    abc_writer *w = gen_open(out, 0);
+    struct ogawa_err err;
+    abc_wobject *holder, *o;
+    CHECK(abc_wobject_add_child(abc_writer_top(w), abc_wstr("twins"), NULL, &holder, &err));
+    for (long k = 0; k < n; k++) {
+        char name[32];
+        snprintf(name, sizeof(name), "t%08ld", k);
+        CHECK(abc_wobject_add_child(holder, abc_wstr(name), NULL, &o, &err));
+        CHECK(abc_wobject_finish(o, &err));
+    }
+    gen_close(w);
+    /* Every header record "u32 9, t" + 8 digits becomes "t00000000".  The
+     * pattern occurs nowhere else (no other name or value has that form);
+     * the header block's hashes are not checked by readers. */
+    FILE *f = fopen(out, "r+b");
+    if (!f) {
+        perror(out);
+        exit(2);
+    }
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    char *buf = size > 0 ? malloc((size_t)size) : NULL;
+    if (!buf || fseek(f, 0, SEEK_SET) != 0 || fread(buf, 1, (size_t)size, f) != (size_t)size) {
+        fprintf(stderr, "%s: cannot read back %s\n", prog, out);
+        exit(2);
+    }
+    static const char len9[4] = {9, 0, 0, 0};
+    for (long i = 0; i + 13 <= size; i++) {
+        if (memcmp(buf + i, len9, 4) != 0 || buf[i + 4] != 't')
+            continue;
+        bool digits = true;
+        for (int d = 5; d < 13; d++)
+            digits = digits && buf[i + d] >= '0' && buf[i + d] <= '9';
+        if (digits)
+            memset(buf + i + 5, '0', 8);
+    }
+    if (fseek(f, 0, SEEK_SET) != 0 || fwrite(buf, 1, (size_t)size, f) != (size_t)size ||
+        fclose(f) != 0) {
+        fprintf(stderr, "%s: cannot patch %s\n", prog, out);
+        exit(2);
+    }
+    free(buf);
+}

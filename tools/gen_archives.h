@@ -24,5 +24,11 @@ void gen_deep(const char *out, long depth);
 void gen_samples(const char *out, long n);
 /* Objects and properties with odd names. */
 void gen_names(const char *out);
+/* N source objects beside an object "w" of N instances of them. */
+void gen_instances(const char *out, long n);
+/* One object whose metadata has N keys (the first one repeated last). */
+void gen_metakeys(const char *out, long n);
+/* One object with N children that all have one name (rule 5 of layout.md). */
+void gen_twins(const char *out, long n);
 
 #endif
