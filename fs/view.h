@@ -66,6 +66,10 @@ enum view_kind {
     VIEW_VK_EXPANDED,       /* .expanded/ of an indexed geometry parameter */
     VIEW_VK_MATRIX,         /* .matrix/ of an Xform object: local matrices */
     VIEW_VK_WORLD,          /* .world/ of an object at or below an Xform */
+    VIEW_VK_PLY,            /* .ply/ of a PolyMesh, SubD or Points object */
+    VIEW_VK_OBJ,            /* .obj/ of a PolyMesh or SubD object */
+    VIEW_VK_PREVIEW,        /* .preview/ of a PolyMesh, SubD, Points or Curves object */
+    VIEW_VK_PREVIEW_PNG,    /* .preview.png of the mount point (a file) */
     VIEW_VK_COUNT
 };
 const char *view_kind_name(int vk);     /* ".npy", ".expanded", ... */

@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "abc_mesh.h"
 #include "hash.h"
 #include "view_int.h"
 
@@ -168,6 +169,10 @@ view_node_free(struct view_node *n)
     abc_object_unref(n->obj);
     abc_compound_unref(n->cpd);
     view_world_release(atomic_load(&n->world));
+    abc_prop_unref(atomic_load(&n->prop));
+    if (atomic_load(&n->mesh) != NULL)
+        view_mesh_release(atomic_load(&n->mesh));
+    abc_mesh_file_close(n->mesh_file);
     free(n->text);
     view_dir_free(atomic_load(&n->dir));
     free(n);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "abc_mesh.h"
 #include "hash.h"
 #include "view_int.h"
 
@@ -35,6 +36,10 @@ view_kind_name(int vk)
     case VIEW_VK_EXPANDED: return ".expanded";
     case VIEW_VK_MATRIX: return ".matrix";
     case VIEW_VK_WORLD: return ".world";
+    case VIEW_VK_PLY: return ".ply";
+    case VIEW_VK_OBJ: return ".obj";
+    case VIEW_VK_PREVIEW: return ".preview";
+    case VIEW_VK_PREVIEW_PNG: return ".preview.png";
     default: return "";
     }
 }
@@ -59,6 +64,20 @@ view_str_is(abc_str s, const char *lit)
 }
 
 /* ---- which views exist ------------------------------------------------------ */
+
+/* A view directory of one file per sample of an object's geometry. */
+static bool
+view_is_filedir(const struct view_node *n)
+{
+    return n->attr.type == VIEW_T_VIEWDIR &&
+           (n->vk == VIEW_VK_PLY || n->vk == VIEW_VK_OBJ || n->vk == VIEW_VK_PREVIEW);
+}
+
+static const char *
+view_filedir_ext(int vk)
+{
+    return vk == VIEW_VK_PLY ? "ply" : vk == VIEW_VK_OBJ ? "obj" : "png";
+}
 
 bool
 view_is_series(const struct view_node *n)
@@ -148,6 +167,16 @@ view_views_at(view *v, struct view_node *n, int kinds[VIEW_VK_COUNT])
             kinds[k++] = VIEW_VK_MATRIX;
         if (w != NULL && abc_world_has_xform(w))
             kinds[k++] = VIEW_VK_WORLD;
+        abc_mesh *m = view_object_mesh(n);
+        int mk = m != NULL ? abc_mesh_kind(m) : -1;
+        if (mk == ABC_MESH_POLYMESH || mk == ABC_MESH_SUBD || mk == ABC_MESH_POINTS)
+            kinds[k++] = VIEW_VK_PLY;
+        if (mk == ABC_MESH_POLYMESH || mk == ABC_MESH_SUBD)
+            kinds[k++] = VIEW_VK_OBJ;
+        if (m != NULL)
+            kinds[k++] = VIEW_VK_PREVIEW;
+        if (n->parent == NULL)
+            kinds[k++] = VIEW_VK_PREVIEW_PNG;
     }
     return k;
 }
@@ -356,8 +385,20 @@ view_piece_get(view *v, struct view_node *d, uint32_t i, bool need_bytes, struct
 {
     memset(p, 0, sizeof *p);
     if (d->attr.type == VIEW_T_PROPERTY) {
+        /* the handle locates samples from batched slot reads */
+        abc_prop *h = atomic_load(&d->prop);
+        if (h == NULL) {
+            int rc = abc_prop_open(d->cpd, d->pidx, &h, err);
+            if (rc != 0)
+                return rc;
+            abc_prop *expected = NULL;
+            if (!atomic_compare_exchange_strong(&d->prop, &expected, h)) {
+                abc_prop_unref(h);
+                h = expected;
+            }
+        }
         struct abc_sample s;
-        int rc = abc_property_sample(d->cpd, d->pidx, i, &s, err);
+        int rc = abc_prop_sample(h, i, &s, err);
         if (rc != 0)
             return rc;
         p->src_end = s.payload_len > 0 ? s.payload_off + s.payload_len : 0;
@@ -485,6 +526,8 @@ uint64_t
 view_series_entries(view *v, struct view_node *n)
 {
     uint64_t sb;
+    if (view_is_filedir(n))
+        return (uint64_t)n->ser.n + 1;
     if (n->attr.type == VIEW_T_VIEWDIR && n->vk == VIEW_VK_NPY)
         return (uint64_t)n->parent->ser.n + view_npy_has_all(v, n, &sb) + 1;
     int kinds[VIEW_VK_COUNT];
@@ -504,6 +547,21 @@ int
 view_vdir_entry(view *v, struct view_node *n, uint64_t pos, char name[VIEW_ENTRY_NAME_MAX],
                 size_t *len, int *type, uint64_t *key, struct ogawa_err *err)
 {
+    if (view_is_filedir(n)) {
+        uint64_t ns = n->ser.n;
+        if (pos < ns) {
+            *len = (size_t)snprintf(name, 32, "%0*llu.%s", (int)view_sample_width(ns),
+                                    (unsigned long long)pos, view_filedir_ext(n->vk));
+            *type = VIEW_T_VIEWFILE;
+        } else if (pos == ns) {
+            *len = view_copy(name, ".info");
+            *type = VIEW_T_INFO;
+        } else {
+            return ogawa_fail(err, OGAWA_E_NOENT, 0, "no such entry");
+        }
+        *key = pos;
+        return 0;
+    }
     if (n->attr.type == VIEW_T_VIEWDIR && n->vk == VIEW_VK_NPY) {
         uint64_t ns = n->parent->ser.n, sb;
         bool all = view_npy_has_all(v, n, &sb);
@@ -569,6 +627,13 @@ view_vdir_lookup(view *v, struct view_node *n, const char *name, size_t len, uin
                  struct ogawa_err *err)
 {
     (void)err;
+    if (view_is_filedir(n)) {
+        if (len == 5 && memcmp(name, ".info", 5) == 0) {
+            *key = n->ser.n;
+            return true;
+        }
+        return view_parse_indexed(n->ser.n, view_filedir_ext(n->vk), name, len, key);
+    }
     if (n->attr.type == VIEW_T_VIEWDIR && n->vk == VIEW_VK_NPY) {
         uint64_t ns = n->parent->ser.n, sb;
         if (len == 5 && memcmp(name, ".info", 5) == 0) {
@@ -640,6 +705,16 @@ view_fill_view_dir(view *v, struct view_node *c, struct ogawa_err *err)
     if (vk == VIEW_VK_NPY) {
         view_set_dir(c, vk, 2);
         return 0;
+    }
+    if (vk == VIEW_VK_PLY || vk == VIEW_VK_OBJ || vk == VIEW_VK_PREVIEW) {
+        c->ser.n = abc_mesh_num_samples(view_object_mesh(p));
+        view_set_dir(c, vk, 2);
+        return 0;
+    }
+    if (vk == VIEW_VK_PREVIEW_PNG) {
+        view_set_file(c, VIEW_T_VIEWFILE, 0);
+        c->vk = vk;
+        return view_preview_fill(v, c, err);
     }
     if (vk == VIEW_VK_MATRIX || vk == VIEW_VK_WORLD) {
         abc_world *w = view_object_world(p);
@@ -774,6 +849,21 @@ view_views_fill(view *v, struct view_node *c, struct ogawa_err *err)
     struct view_node *p = c->parent;
     if (c->idx >= VIEW_KEY_VIEW && !(p->attr.type == VIEW_T_VIEWDIR && p->vk == VIEW_VK_NPY))
         return view_fill_view_dir(v, c, err);
+    if (view_is_filedir(p)) {
+        if (c->idx < p->ser.n) {
+            view_set_file(c, VIEW_T_VIEWFILE, 0);
+            c->vk = p->vk;
+            return p->vk == VIEW_VK_PREVIEW ? view_preview_fill(v, c, err)
+                                            : view_mesh_fill_file(v, c, err);
+        }
+        if (c->idx == p->ser.n) {
+            uint64_t size = 0;
+            int rc = view_gen_size(v, p, VIEW_T_INFO, &size, err);
+            view_set_file(c, VIEW_T_INFO, size);
+            return rc;
+        }
+        return ogawa_fail(err, OGAWA_E_NOENT, 0, "no such entry");
+    }
     if (view_is_series(p)) {
         uint64_t ns = p->ser.n;
         if (c->idx < ns)
@@ -917,6 +1007,10 @@ view_views_read(view *v, struct view_node *n, uint64_t pos, uint64_t len, struct
         view_piece_release(v, &p);
         return rc;
     }
+    if (n->vk == VIEW_VK_PLY || n->vk == VIEW_VK_OBJ)
+        return view_mesh_read(v, n, pos, len, out, err);
+    if (n->vk == VIEW_VK_PREVIEW || n->vk == VIEW_VK_PREVIEW_PNG)
+        return view_preview_read(v, n, pos, len, out, err);
     if (n->all)
         return view_read_all(v, n, pos, len, out, err);
     struct view_node *s = n->parent->parent;
@@ -970,6 +1064,11 @@ view_views_info(view *v, struct view_node *d, struct view_buf *b, struct ogawa_e
     }
     view_buf_json_str(b, path.len ? path.ptr : "/", path.len ? path.len : 1);
     view_buf_free(&path);
+    if (view_is_filedir(d)) {
+        view_info_key(b, "num_samples");
+        view_buf_printf(b, "%u", (unsigned)d->ser.n);
+        return 0;
+    }
     if (d->vk == VIEW_VK_NPY) {
         struct view_node *s = d->parent;
         uint64_t sb, eshape[2], shape[4];
