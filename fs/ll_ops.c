@@ -8,10 +8,12 @@
  *  - entries, attributes and negative lookups (ino 0) for a long timeout:
  *    the archive never changes under a mount;
  *  - readdirplus, so `ls -l` and `find` need no lookup per entry;
- *  - no open/opendir round trips where the kernel supports it (ENOSYS from
- *    open/opendir once, with FUSE_CAP_NO_OPEN[DIR]_SUPPORT; the kernel then
- *    keeps page and dir caches as with keep_cache): nothing is held per
- *    open file, since every node's bytes are fixed when it is built;
+ *  - no opendir round trips where the kernel supports it (ENOSYS from
+ *    opendir once, with FUSE_CAP_NO_OPENDIR_SUPPORT); open is answered
+ *    (keep_cache) rather than skipped the same way, because a view whose
+ *    source is invalid has size 0 and must answer EIO when read
+ *    (views.md): the kernel only sends READ for it when the open reply
+ *    asks for direct I/O, and skipping opens is a connection-wide choice;
  *  - symlink targets (FUSE_CAP_CACHE_SYMLINKS).
  * Raw sample bytes go out with fuse_reply_data on an fd buffer (the
  * archive's fd at the payload's offset): libfuse splices them from the
@@ -97,7 +99,7 @@ abcfs_ll_init(void *userdata, struct fuse_conn_info *conn)
         conn->want |= FUSE_CAP_CACHE_SYMLINKS;
     if (conn->capable & FUSE_CAP_ASYNC_READ)
         conn->want |= FUSE_CAP_ASYNC_READ;
-    fs->no_open = (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) != 0;
+    fs->no_open = false;    /* see the head of this file */
     fs->no_opendir = (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) != 0;
 }
 
@@ -323,6 +325,9 @@ abcfs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         fuse_reply_err(req, EISDIR);
     } else if ((fi->flags & O_ACCMODE) != O_RDONLY) {
         fuse_reply_err(req, EROFS);
+    } else if (a.invalid) {
+        fi->direct_io = 1;      /* size 0, yet the READ must come: EIO */
+        fuse_reply_open(req, fi);
     } else {
         fi->keep_cache = 1;
         fuse_reply_open(req, fi);

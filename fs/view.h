@@ -101,6 +101,7 @@ struct view_attr {
     int64_t mtime;          /* the archive file's mtime, seconds */
     long mtime_nsec;
     int type;               /* enum view_type */
+    bool invalid;           /* a view whose source is invalid: size 0, reads EIO */
 };
 
 

@@ -411,6 +411,7 @@ view_node_build(view *v, struct view_node *parent, uint64_t idx, struct view_nod
         view_node_free(n);
         return rc;
     }
+    n->attr.invalid = n->bad;
     atomic_fetch_add_explicit(&v->node_builds, 1, memory_order_relaxed);
     *out = n;
     return 0;
