@@ -228,6 +228,18 @@ int view_resolve(view *v, const char *path, bool follow, uint64_t *id, struct vi
  * mapping of the project.  err may be NULL (IO then gives EIO). */
 int view_errno(int code, const struct ogawa_err *err);
 
+/* ---- pictures (view_geom.c) ------------------------------------------ */
+
+/* The picture of .preview/NNNN.png before PNG encoding: sample `sample` of
+ * a geometry (ogawa/abc_mesh.h) drawn in object space, VIEW_PICTURE_SIZE
+ * squared RGBA; points are loaded whole up to point_limit bytes (a larger
+ * mesh is drawn as its points). */
+#define VIEW_PICTURE_SIZE 256
+struct abc_mesh;
+int view_picture_rgba(struct abc_mesh *m, uint32_t sample, uint64_t point_limit,
+                      uint8_t rgba[VIEW_PICTURE_SIZE * VIEW_PICTURE_SIZE * 4],
+                      struct ogawa_err *err);
+
 /* ---- names (view_name.c) --------------------------------------------- */
 
 /* The longest final name of layout.md rule 4 before any ~N of rule 5. */

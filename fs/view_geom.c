@@ -303,6 +303,26 @@ struct view_preview_ctx {
     uint32_t sample;
 };
 
+int
+view_picture_rgba(struct abc_mesh *m, uint32_t sample, uint64_t point_limit,
+                  uint8_t rgba[VIEW_PICTURE_SIZE * VIEW_PICTURE_SIZE * 4], struct ogawa_err *err)
+{
+    double lo[3], hi[3];
+    raster_bounds_init(lo, hi);
+    int rc = view_draw_sample(m, sample, NULL, NULL, lo, hi, 0, err);
+    if (rc != 0)
+        return rc;
+    view_bounds_fix(lo, hi);
+    struct raster *r;
+    if (raster_init(&r, lo, hi) != 0)
+        return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
+    rc = view_draw_sample(m, sample, NULL, r, lo, hi, point_limit, err);
+    if (rc == 0)
+        memcpy(rgba, raster_pixels(r), (size_t)VIEW_PICTURE_SIZE * VIEW_PICTURE_SIZE * 4);
+    raster_free(r);
+    return rc;
+}
+
 static int
 view_preview_render(view *v, void *vctx, struct view_buf *b, struct ogawa_err *err)
 {
@@ -310,19 +330,22 @@ view_preview_render(view *v, void *vctx, struct view_buf *b, struct ogawa_err *e
     abc_mesh *m = view_object_mesh(x->obj);
     if (m == NULL)
         return ogawa_fail(err, OGAWA_E_NOENT, 0, "no geometry");
-    double lo[3], hi[3];
-    raster_bounds_init(lo, hi);
-    int rc = view_draw_sample(m, x->sample, NULL, NULL, lo, hi, 0, err);
-    if (rc != 0)
-        return rc;
-    view_bounds_fix(lo, hi);
-    struct raster *r;
-    if (raster_init(&r, lo, hi) != 0)
+    uint8_t *rgba = malloc((size_t)VIEW_PICTURE_SIZE * VIEW_PICTURE_SIZE * 4);
+    if (rgba == NULL)
         return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
-    rc = view_draw_sample(m, x->sample, NULL, r, lo, hi, v->cache_max, err);
-    if (rc == 0)
-        rc = view_png_of(r, b, err);
-    raster_free(r);
+    int rc = view_picture_rgba(m, x->sample, v->cache_max, rgba, err);
+    if (rc == 0) {
+        uint8_t *png;
+        size_t len;
+        if (png_encode_rgba(rgba, VIEW_PICTURE_SIZE, VIEW_PICTURE_SIZE, &png, &len) != 0) {
+            rc = ogawa_fail(err, OGAWA_E_NOMEM, 0, "the picture cannot be encoded");
+        } else {
+            free(b->ptr);
+            b->ptr = (char *)png;
+            b->len = b->cap = len;
+        }
+    }
+    free(rgba);
     return rc;
 }
 
