@@ -43,12 +43,12 @@ view_mesh_release(abc_mesh *m)
 abc_mesh *
 view_object_mesh(struct view_node *n)
 {
-    abc_mesh *m = atomic_load(&n->mesh);
+    abc_mesh *m = atomic_load(&n->x->mesh);
     if (m == NULL) {
         if (abc_mesh_open(n->obj, &m, NULL) != 0)
             m = VIEW_MESH_NONE;
         abc_mesh *expected = NULL;
-        if (!atomic_compare_exchange_strong(&n->mesh, &expected, m)) {
+        if (!atomic_compare_exchange_strong(&n->x->mesh, &expected, m)) {
             view_mesh_release(m);
             m = expected;
         }
@@ -72,7 +72,7 @@ view_mesh_fill_file(view *v, struct view_node *c, struct ogawa_err *err)
                                 &f, err);
     if (rc != 0)
         return rc;
-    c->mesh_file = f;
+    c->x->mesh_file = f;
     c->sample = (uint32_t)c->idx;
     c->bad = !abc_mesh_file_valid(f);
     c->attr.size = abc_mesh_file_size(f);
@@ -105,7 +105,7 @@ view_mesh_read(view *v, struct view_node *n, uint64_t pos, uint64_t len, struct 
                struct ogawa_err *err)
 {
     const struct abc_mesh_segment *seg;
-    size_t nseg = abc_mesh_file_segments(n->mesh_file, &seg), i = 0;
+    size_t nseg = abc_mesh_file_segments(n->x->mesh_file, &seg), i = 0;
     while (i < nseg && seg[i].file_off + seg[i].len <= pos)
         i++;
     if (len == 0 || i == nseg)
@@ -131,7 +131,7 @@ view_mesh_read(view *v, struct view_node *n, uint64_t pos, uint64_t len, struct 
                                     take, err);
         } else {
             uint64_t kb[3] = {n->key, seg[i].chunk, 0x6d657368};   /* "mesh" */
-            struct view_chunk_ctx x = {n->mesh_file, seg[i].chunk};
+            struct view_chunk_ctx x = {n->x->mesh_file, seg[i].chunk};
             rc = view_cache_read(v, ogawa_fnv1a64(kb, sizeof kb), VIEW_CK_MESH,
                                  view_chunk_render, &x, seg[i].len, in, take, m + k, err);
         }

@@ -339,7 +339,7 @@ view_xattr_walk(view *v, struct view_node *n, view_xattr_fn fn, void *ctx)
         break;
     case VIEW_T_SAMPLE: {
         /* of its property, or of the property-like view it is in */
-        const struct view_series *s = &n->parent->ser;
+        const struct view_series *s = &n->parent->x->ser;
         const char *pod = abc_pod_name(s->pod);
         rc = view_xattr_str(fn, ctx, "user.abc.pod", pod, strlen(pod));
         if (rc == 0)

@@ -58,6 +58,21 @@ struct view_series {
 /* Entry keys of a directory: a listing position, or one of these. */
 #define VIEW_KEY_VIEW (1ULL << 62)      /* + enum view_kind: a view entry */
 
+/* What object, property and view nodes hold beyond a sample node. */
+struct view_node_x {
+    struct view_series ser; /* PROPERTY and property-like VIEWDIRs */
+    size_t vals_idx, ind_idx; /* EXPANDED: .vals and .indices in cpd */
+    uint64_t head_len;      /* VIEWFILE of .npy (numeric): header bytes */
+    uint64_t sample_bytes;  /* all.npy: bytes of each sample */
+    _Atomic uint64_t all_state; /* .npy VIEWDIR: all.npy, see view_npy_has_all */
+    _Atomic(abc_world *) world; /* OBJECT: its world (abc_world.h), opened on
+                               first need; MATRIX/WORLD VIEWDIR: a reference */
+    int world_rc;           /* WORLD VIEWDIR: its times' error (EFBIG), or 0 */
+    _Atomic(abc_prop *) prop; /* PROPERTY: its handle, opened on first sample */
+    _Atomic(struct abc_mesh *) mesh; /* OBJECT: its geometry (view_geom.c), on first need */
+    struct abc_mesh_file *mesh_file; /* VIEWFILE of .ply/.obj: its layout */
+};
+
 struct view_node {
     uint64_t id;            /* FUSE nodeid; VIEW_ROOT_ID for the root */
     struct view_node *parent; /* NULL for the root */
@@ -89,19 +104,11 @@ struct view_node {
     _Atomic(struct view_dir *) dir; /* OBJECT/COMPOUND listing, built on demand */
     /* views */
     int vk;                 /* VIEWDIR, VIEWFILE: enum view_kind */
-    struct view_series ser; /* PROPERTY and property-like VIEWDIRs */
-    size_t vals_idx, ind_idx; /* EXPANDED: .vals and .indices in cpd */
     bool bad;               /* a file whose source is invalid: size 0, EIO */
     bool all;               /* VIEWFILE of .npy: all.npy */
-    uint64_t head_len;      /* VIEWFILE of .npy (numeric): header bytes */
-    uint64_t sample_bytes;  /* all.npy: bytes of each sample */
-    _Atomic uint64_t all_state; /* .npy VIEWDIR: all.npy, see view_npy_has_all */
-    _Atomic(abc_world *) world; /* OBJECT: its world (abc_world.h), opened on
-                               first need; MATRIX/WORLD VIEWDIR: a reference */
-    int world_rc;           /* WORLD VIEWDIR: its times' error (EFBIG), or 0 */
-    _Atomic(abc_prop *) prop; /* PROPERTY: its handle, opened on first sample */
-    _Atomic(struct abc_mesh *) mesh; /* OBJECT: its geometry (view_geom.c), on first need */
-    struct abc_mesh_file *mesh_file; /* VIEWFILE of .ply/.obj: its layout */
+    struct view_node_x *x;  /* directories and views: the fields below, kept
+                               apart so that sample nodes, the most numerous,
+                               stay small */
 };
 
 struct view_cache_entry;

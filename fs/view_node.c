@@ -168,11 +168,14 @@ view_node_free(struct view_node *n)
         return;
     abc_object_unref(n->obj);
     abc_compound_unref(n->cpd);
-    view_world_release(atomic_load(&n->world));
-    abc_prop_unref(atomic_load(&n->prop));
-    if (atomic_load(&n->mesh) != NULL)
-        view_mesh_release(atomic_load(&n->mesh));
-    abc_mesh_file_close(n->mesh_file);
+    if (n->x != NULL) {
+        view_world_release(atomic_load(&n->x->world));
+        abc_prop_unref(atomic_load(&n->x->prop));
+        if (atomic_load(&n->x->mesh) != NULL)
+            view_mesh_release(atomic_load(&n->x->mesh));
+        abc_mesh_file_close(n->x->mesh_file);
+        free(n->x);
+    }
     free(n->text);
     view_dir_free(atomic_load(&n->dir));
     free(n);
@@ -340,8 +343,12 @@ view_node_build(view *v, struct view_node *parent, uint64_t idx, struct view_nod
 {
     *out = NULL;
     struct view_node *n = calloc(1, sizeof *n);
-    if (n == NULL)
+    if (n != NULL)
+        n->x = calloc(1, sizeof *n->x);
+    if (n == NULL || n->x == NULL) {
+        free(n);
         return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
+    }
     n->parent = parent;
     n->idx = idx;
     uint64_t kb[2] = {parent->key, idx};
@@ -412,6 +419,11 @@ view_node_build(view *v, struct view_node *parent, uint64_t idx, struct view_nod
         return rc;
     }
     n->attr.invalid = n->bad;
+    if (n->attr.type != VIEW_T_OBJECT && n->attr.type != VIEW_T_PROPERTY &&
+        n->attr.type != VIEW_T_VIEWDIR && n->attr.type != VIEW_T_VIEWFILE) {
+        free(n->x);     /* samples, texts and links need none of it */
+        n->x = NULL;
+    }
     atomic_fetch_add_explicit(&v->node_builds, 1, memory_order_relaxed);
     *out = n;
     return 0;
@@ -478,8 +490,10 @@ view_open(const char *path, view **out, struct ogawa_err *err)
     v->by_id = calloc(v->cap, sizeof *v->by_id);
     v->by_pos = calloc(v->cap, sizeof *v->by_pos);
     v->root = calloc(1, sizeof *v->root);
+    if (v->root != NULL)
+        v->root->x = calloc(1, sizeof *v->root->x);
     if (view_cache_init(v, VIEW_CACHE_DEFAULT) != 0 || v->by_id == NULL || v->by_pos == NULL ||
-        v->root == NULL) {
+        v->root == NULL || v->root->x == NULL) {
         view_close(v);
         return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
     }

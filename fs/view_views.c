@@ -106,12 +106,12 @@ view_world_release(abc_world *w)
 static abc_world *
 view_object_world(struct view_node *n)
 {
-    abc_world *w = atomic_load(&n->world);
+    abc_world *w = atomic_load(&n->x->world);
     if (w != NULL)
         return w == VIEW_WORLD_FAILED ? NULL : w;
     /* the nodes from n up to the first that has its world, opened top down */
     size_t depth = 0;
-    for (struct view_node *m = n; m != NULL && atomic_load(&m->world) == NULL; m = m->parent)
+    for (struct view_node *m = n; m != NULL && atomic_load(&m->x->world) == NULL; m = m->parent)
         depth++;
     struct view_node **chain = malloc(depth * sizeof *chain);
     if (chain == NULL)
@@ -121,16 +121,16 @@ view_object_world(struct view_node *n)
         chain[--k] = m;
     for (size_t i = 0; i < depth; i++) {
         struct view_node *m = chain[i];
-        abc_world *parent = m->parent != NULL ? atomic_load(&m->parent->world) : NULL;
+        abc_world *parent = m->parent != NULL ? atomic_load(&m->parent->x->world) : NULL;
         abc_world *mine = VIEW_WORLD_FAILED;
         if (parent != VIEW_WORLD_FAILED && abc_world_open(parent, m->obj, &mine, NULL) != 0)
             mine = VIEW_WORLD_FAILED;
         abc_world *expected = NULL;
-        if (!atomic_compare_exchange_strong(&m->world, &expected, mine))
+        if (!atomic_compare_exchange_strong(&m->x->world, &expected, mine))
             view_world_release(mine);   /* another thread published first */
     }
     free(chain);
-    w = atomic_load(&n->world);
+    w = atomic_load(&n->x->world);
     return w == VIEW_WORLD_FAILED ? NULL : w;
 }
 
@@ -185,12 +185,12 @@ void
 view_series_of_property(struct view_node *n)
 {
     const struct abc_property_header *h = n->ph;
-    n->ser.pod = h->pod;
-    n->ser.extent = h->extent;
-    n->ser.meta = h->metadata;
-    n->ser.n = h->num_samples;
-    n->ser.ts = h->time_sampling;
-    n->ser.scalar = h->kind == ABC_KIND_SCALAR;
+    n->x->ser.pod = h->pod;
+    n->x->ser.extent = h->extent;
+    n->x->ser.meta = h->metadata;
+    n->x->ser.n = h->num_samples;
+    n->x->ser.ts = h->time_sampling;
+    n->x->ser.scalar = h->kind == ABC_KIND_SCALAR;
 }
 
 /* ---- pieces: the bytes of one sample of a series ------------------------- */
@@ -233,18 +233,18 @@ view_expand_render(view *v, void *vctx, struct view_buf *b, struct ogawa_err *er
 {
     struct view_expand_ctx *x = vctx;
     struct view_node *d = x->dir;
-    const struct abc_property_header *hv = abc_compound_property(d->cpd, d->vals_idx);
-    const struct abc_property_header *hi = abc_compound_property(d->cpd, d->ind_idx);
+    const struct abc_property_header *hv = abc_compound_property(d->cpd, d->x->vals_idx);
+    const struct abc_property_header *hi = abc_compound_property(d->cpd, d->x->ind_idx);
     uint32_t iv = x->i < hv->num_samples ? x->i : hv->num_samples - 1;
     uint32_t ii = x->i < hi->num_samples ? x->i : hi->num_samples - 1;
     struct abc_sample sv, si;
     uint8_t *vals = NULL, *ind = NULL;
     uint64_t vlen = 0, ilen = 0;
-    int rc = hv->num_samples == 0 ? 0 : abc_property_sample(d->cpd, d->vals_idx, iv, &sv, err);
+    int rc = hv->num_samples == 0 ? 0 : abc_property_sample(d->cpd, d->x->vals_idx, iv, &sv, err);
     if (rc == 0 && hv->num_samples > 0)
         rc = abc_sample_load(v->arc, &sv, hv->pod, &vals, &vlen, err);
     if (rc == 0 && hi->num_samples > 0)
-        rc = abc_property_sample(d->cpd, d->ind_idx, ii, &si, err);
+        rc = abc_property_sample(d->cpd, d->x->ind_idx, ii, &si, err);
     if (rc == 0 && hi->num_samples > 0)
         rc = abc_sample_load(v->arc, &si, hi->pod, &ind, &ilen, err);
     if (rc != 0)
@@ -316,15 +316,15 @@ view_matrix_render(view *v, void *vctx, struct view_buf *b, struct ogawa_err *er
     int rc;
     (void)v;
     if (d->vk == VIEW_VK_MATRIX) {
-        rc = abc_xform_sample(abc_world_xform(d->world), x->i, m, &inherits, err);
+        rc = abc_xform_sample(abc_world_xform(d->x->world), x->i, m, &inherits, err);
     } else {
         const double *times;
         uint64_t n;
-        rc = abc_world_times(d->world, &times, &n, err);
+        rc = abc_world_times(d->x->world, &times, &n, err);
         if (rc == 0 && x->i >= n)
             rc = ogawa_fail(err, OGAWA_E_NOENT, 0, "no such sample");
         if (rc == 0)
-            rc = abc_world_matrix_at(d->world, times[x->i], m, err);
+            rc = abc_world_matrix_at(d->x->world, times[x->i], m, err);
     }
     if (rc == 0)
         view_buf_put(b, m, sizeof m);   /* little-endian doubles (the host's) */
@@ -386,13 +386,13 @@ view_piece_get(view *v, struct view_node *d, uint32_t i, bool need_bytes, struct
     memset(p, 0, sizeof *p);
     if (d->attr.type == VIEW_T_PROPERTY) {
         /* the handle locates samples from batched slot reads */
-        abc_prop *h = atomic_load(&d->prop);
+        abc_prop *h = atomic_load(&d->x->prop);
         if (h == NULL) {
             int rc = abc_prop_open(d->cpd, d->pidx, &h, err);
             if (rc != 0)
                 return rc;
             abc_prop *expected = NULL;
-            if (!atomic_compare_exchange_strong(&d->prop, &expected, h)) {
+            if (!atomic_compare_exchange_strong(&d->x->prop, &expected, h)) {
                 abc_prop_unref(h);
                 h = expected;
             }
@@ -402,16 +402,16 @@ view_piece_get(view *v, struct view_node *d, uint32_t i, bool need_bytes, struct
         if (rc != 0)
             return rc;
         p->src_end = s.payload_len > 0 ? s.payload_off + s.payload_len : 0;
-        if (d->ser.pod != ABC_POD_WSTRING && !need_bytes) {
+        if (d->x->ser.pod != ABC_POD_WSTRING && !need_bytes) {
             p->raw = true;
             p->off = s.payload_off;
             p->len = s.payload_len;
             p->block = s.block.off;
             return 0;
         }
-        struct view_load_ctx x = {&s, d->ser.pod};
+        struct view_load_ctx x = {&s, d->x->ser.pod};
         uint64_t k1 = s.block.off != 0 ? s.block.off : view_key2(d->key, i);
-        return view_piece_compute(v, k1, d->ser.pod == ABC_POD_WSTRING ? VIEW_CK_WSTRING
+        return view_piece_compute(v, k1, d->x->ser.pod == ABC_POD_WSTRING ? VIEW_CK_WSTRING
                                                                        : VIEW_CK_STRING,
                                   view_load_render, &x, p, err);
     }
@@ -481,8 +481,8 @@ view_npystr_render(view *v, void *vctx, struct view_buf *b, struct ogawa_err *er
     int rc = view_piece_get(v, x->series, x->i, true, &p, err);
     if (rc == 0 && p.bad)
         rc = ogawa_fail(err, VIEW_E_BADSRC, 0, "an index past the end of the values");
-    if (rc == 0 && view_npy_strings(p.mem, (size_t)p.len, x->series->ser.scalar,
-                                    x->series->ser.extent, x->series->ser.meta, b) != 0)
+    if (rc == 0 && view_npy_strings(p.mem, (size_t)p.len, x->series->x->ser.scalar,
+                                    x->series->x->ser.extent, x->series->x->ser.meta, b) != 0)
         rc = ogawa_fail(err, OGAWA_E_CORRUPT, 0, "a string sample that is not NUL-ended strings");
     view_piece_release(v, &p);
     return rc;
@@ -496,24 +496,24 @@ static bool
 view_npy_has_all(view *v, struct view_node *d, uint64_t *sample_bytes)
 {
     struct view_node *s = d->parent;
-    uint64_t state = atomic_load(&d->all_state);
+    uint64_t state = atomic_load(&d->x->all_state);
     if (state == 0) {
         uint64_t first = 0;
-        bool ok = !view_pod_is_string(s->ser.pod) && s->ser.n > 0 &&
-                  s->ser.n <= VIEW_ALL_MAX_SAMPLES;
-        for (uint32_t i = 0; ok && i < s->ser.n; i++) {
+        bool ok = !view_pod_is_string(s->x->ser.pod) && s->x->ser.n > 0 &&
+                  s->x->ser.n <= VIEW_ALL_MAX_SAMPLES;
+        for (uint32_t i = 0; ok && i < s->x->ser.n; i++) {
             struct view_piece p;
             char hdr[VIEW_NPY_HEADER_MAX];
             size_t hlen;
             ok = view_piece_get(v, s, i, false, &p, NULL) == 0 && !p.bad &&
-                 view_npy_numeric_header(&s->ser, p.len, 0, hdr, &hlen) &&
+                 view_npy_numeric_header(&s->x->ser, p.len, 0, hdr, &hlen) &&
                  (i == 0 || p.len == first);
             first = i == 0 ? p.len : first;
             view_piece_release(v, &p);
         }
         uint64_t expected = 0;
         state = ok ? first << 2 | 2 : 1;
-        if (!atomic_compare_exchange_strong(&d->all_state, &expected, state))
+        if (!atomic_compare_exchange_strong(&d->x->all_state, &expected, state))
             state = expected;
     }
     *sample_bytes = state >> 2;
@@ -527,12 +527,12 @@ view_series_entries(view *v, struct view_node *n)
 {
     uint64_t sb;
     if (view_is_filedir(n))
-        return (uint64_t)n->ser.n + 1;
+        return (uint64_t)n->x->ser.n + 1;
     if (n->attr.type == VIEW_T_VIEWDIR && n->vk == VIEW_VK_NPY)
-        return (uint64_t)n->parent->ser.n + view_npy_has_all(v, n, &sb) + 1;
+        return (uint64_t)n->parent->x->ser.n + view_npy_has_all(v, n, &sb) + 1;
     int kinds[VIEW_VK_COUNT];
     unsigned nv = view_views_at(v, n, kinds);
-    return (uint64_t)n->ser.n + 2 + (v->views == VIEW_MODE_VISIBLE ? nv : 0);
+    return (uint64_t)n->x->ser.n + 2 + (v->views == VIEW_MODE_VISIBLE ? nv : 0);
 }
 
 static size_t
@@ -548,7 +548,7 @@ view_vdir_entry(view *v, struct view_node *n, uint64_t pos, char name[VIEW_ENTRY
                 size_t *len, int *type, uint64_t *key, struct ogawa_err *err)
 {
     if (view_is_filedir(n)) {
-        uint64_t ns = n->ser.n;
+        uint64_t ns = n->x->ser.n;
         if (pos < ns) {
             *len = (size_t)snprintf(name, 32, "%0*llu.%s", (int)view_sample_width(ns),
                                     (unsigned long long)pos, view_filedir_ext(n->vk));
@@ -563,7 +563,7 @@ view_vdir_entry(view *v, struct view_node *n, uint64_t pos, char name[VIEW_ENTRY
         return 0;
     }
     if (n->attr.type == VIEW_T_VIEWDIR && n->vk == VIEW_VK_NPY) {
-        uint64_t ns = n->parent->ser.n, sb;
+        uint64_t ns = n->parent->x->ser.n, sb;
         bool all = view_npy_has_all(v, n, &sb);
         if (pos < ns) {
             *len = (size_t)snprintf(name, 32, "%0*llu.npy", (int)view_sample_width(ns),
@@ -583,9 +583,9 @@ view_vdir_entry(view *v, struct view_node *n, uint64_t pos, char name[VIEW_ENTRY
         }
         return 0;
     }
-    uint64_t ns = n->ser.n;
+    uint64_t ns = n->x->ser.n;
     if (pos < ns) {
-        *len = view_sample_name(ns, n->ser.pod, pos, name);
+        *len = view_sample_name(ns, n->x->ser.pod, pos, name);
         *type = VIEW_T_SAMPLE;
         *key = pos;
     } else if (pos == ns || pos == ns + 1) {
@@ -629,13 +629,13 @@ view_vdir_lookup(view *v, struct view_node *n, const char *name, size_t len, uin
     (void)err;
     if (view_is_filedir(n)) {
         if (len == 5 && memcmp(name, ".info", 5) == 0) {
-            *key = n->ser.n;
+            *key = n->x->ser.n;
             return true;
         }
-        return view_parse_indexed(n->ser.n, view_filedir_ext(n->vk), name, len, key);
+        return view_parse_indexed(n->x->ser.n, view_filedir_ext(n->vk), name, len, key);
     }
     if (n->attr.type == VIEW_T_VIEWDIR && n->vk == VIEW_VK_NPY) {
-        uint64_t ns = n->parent->ser.n, sb;
+        uint64_t ns = n->parent->x->ser.n, sb;
         if (len == 5 && memcmp(name, ".info", 5) == 0) {
             *key = ns + 1;
             return true;
@@ -646,7 +646,7 @@ view_vdir_lookup(view *v, struct view_node *n, const char *name, size_t len, uin
         }
         return view_parse_indexed(ns, "npy", name, len, key);
     }
-    uint64_t ns = n->ser.n;
+    uint64_t ns = n->x->ser.n;
     if (len == 5 && memcmp(name, ".info", 5) == 0) {
         *key = ns;
         return true;
@@ -655,7 +655,7 @@ view_vdir_lookup(view *v, struct view_node *n, const char *name, size_t len, uin
         *key = ns + 1;
         return true;
     }
-    if (view_sample_parse(ns, n->ser.pod, name, len, key))
+    if (view_sample_parse(ns, n->x->ser.pod, name, len, key))
         return true;
     int kinds[VIEW_VK_COUNT];
     unsigned nv = view_views_at(v, n, kinds);
@@ -707,7 +707,7 @@ view_fill_view_dir(view *v, struct view_node *c, struct ogawa_err *err)
         return 0;
     }
     if (vk == VIEW_VK_PLY || vk == VIEW_VK_OBJ || vk == VIEW_VK_PREVIEW) {
-        c->ser.n = abc_mesh_num_samples(view_object_mesh(p));
+        c->x->ser.n = abc_mesh_num_samples(view_object_mesh(p));
         view_set_dir(c, vk, 2);
         return 0;
     }
@@ -719,28 +719,28 @@ view_fill_view_dir(view *v, struct view_node *c, struct ogawa_err *err)
     if (vk == VIEW_VK_MATRIX || vk == VIEW_VK_WORLD) {
         abc_world *w = view_object_world(p);
         abc_world_ref(w);
-        c->world = w;
+        c->x->world = w;
         abc_object_ref(p->obj);
         c->obj = p->obj;
         static const char meta[] = "interpretation=matrix";
-        c->ser = (struct view_series){.pod = ABC_POD_FLOAT64, .extent = 16,
+        c->x->ser = (struct view_series){.pod = ABC_POD_FLOAT64, .extent = 16,
                                       .meta = {meta, sizeof meta - 1}, .scalar = true};
         if (vk == VIEW_VK_MATRIX) {
             abc_xform *x = abc_world_xform(w);
-            c->ser.n = abc_xform_num_samples(x);
+            c->x->ser.n = abc_xform_num_samples(x);
             const struct abc_time_sampling *ts = abc_xform_time_sampling(x);
             for (size_t i = 0; i < abc_archive_time_sampling_count(v->arc); i++)
                 if (abc_archive_time_sampling(v->arc, i) == ts)
-                    c->ser.ts = (uint32_t)i;
+                    c->x->ser.ts = (uint32_t)i;
         } else {
             const double *times;
             uint64_t n = 0;
-            c->world_rc = abc_world_times(w, &times, &n, NULL);
-            if (c->world_rc == OGAWA_E_TOOBIG)
-                c->world_rc = VIEW_E_TOOBIG;
-            else if (c->world_rc != 0)
-                return ogawa_fail(err, c->world_rc, 0, "the world times cannot be computed");
-            c->ser.n = (uint32_t)n;
+            c->x->world_rc = abc_world_times(w, &times, &n, NULL);
+            if (c->x->world_rc == OGAWA_E_TOOBIG)
+                c->x->world_rc = VIEW_E_TOOBIG;
+            else if (c->x->world_rc != 0)
+                return ogawa_fail(err, c->x->world_rc, 0, "the world times cannot be computed");
+            c->x->ser.n = (uint32_t)n;
         }
         view_set_dir(c, vk, 2 + (v->views == VIEW_MODE_VISIBLE));
         return 0;
@@ -751,17 +751,17 @@ view_fill_view_dir(view *v, struct view_node *c, struct ogawa_err *err)
         return ogawa_fail(err, OGAWA_E_NOENT, 0, "no such entry");
     abc_compound_ref(p->cpd);
     c->cpd = p->cpd;
-    c->vals_idx = vi;
-    c->ind_idx = ii;
+    c->x->vals_idx = vi;
+    c->x->ind_idx = ii;
     const struct abc_property_header *hv = abc_compound_property(c->cpd, vi);
     const struct abc_property_header *hi = abc_compound_property(c->cpd, ii);
     c->ph = hv;
-    c->ser.pod = hv->pod;
-    c->ser.extent = hv->extent;
-    c->ser.meta = hv->metadata;
-    c->ser.n = hv->num_samples > hi->num_samples ? hv->num_samples : hi->num_samples;
-    c->ser.ts = hv->num_samples > hi->num_samples ? hv->time_sampling : hi->time_sampling;
-    c->ser.scalar = false;
+    c->x->ser.pod = hv->pod;
+    c->x->ser.extent = hv->extent;
+    c->x->ser.meta = hv->metadata;
+    c->x->ser.n = hv->num_samples > hi->num_samples ? hv->num_samples : hi->num_samples;
+    c->x->ser.ts = hv->num_samples > hi->num_samples ? hv->time_sampling : hi->time_sampling;
+    c->x->ser.scalar = false;
     view_set_dir(c, vk, 2 + (v->views == VIEW_MODE_VISIBLE));
     return 0;
 }
@@ -790,7 +790,7 @@ static int
 view_fill_npy_file(view *v, struct view_node *c, struct ogawa_err *err)
 {
     struct view_node *npy = c->parent, *s = npy->parent;
-    uint64_t ns = s->ser.n;
+    uint64_t ns = s->x->ser.n;
     view_set_file(c, VIEW_T_VIEWFILE, 0);
     c->vk = VIEW_VK_NPY;
     if (c->idx == ns) {
@@ -799,15 +799,15 @@ view_fill_npy_file(view *v, struct view_node *c, struct ogawa_err *err)
             return ogawa_fail(err, OGAWA_E_NOENT, 0, "no such entry");
         char hdr[VIEW_NPY_HEADER_MAX];
         size_t hlen;
-        view_npy_numeric_header(&s->ser, sb, ns, hdr, &hlen);
+        view_npy_numeric_header(&s->x->ser, sb, ns, hdr, &hlen);
         c->all = true;
-        c->head_len = hlen;
-        c->sample_bytes = sb;
+        c->x->head_len = hlen;
+        c->x->sample_bytes = sb;
         c->attr.size = hlen + ns * sb;
         return 0;
     }
     c->sample = (uint32_t)c->idx;
-    if (view_pod_is_string(s->ser.pod)) {
+    if (view_pod_is_string(s->x->ser.pod)) {
         struct view_npystr_ctx x = {s, c->sample};
         struct view_buf b = {.count = true};
         struct ogawa_err e2 = {0};
@@ -832,10 +832,10 @@ view_fill_npy_file(view *v, struct view_node *c, struct ogawa_err *err)
         return rc;
     char hdr[VIEW_NPY_HEADER_MAX];
     size_t hlen;
-    if (p.bad || !view_npy_numeric_header(&s->ser, p.len, 0, hdr, &hlen)) {
+    if (p.bad || !view_npy_numeric_header(&s->x->ser, p.len, 0, hdr, &hlen)) {
         c->bad = true;
     } else {
-        c->head_len = hlen;
+        c->x->head_len = hlen;
         c->attr.size = hlen + p.len;
         c->src_end = p.src_end;
     }
@@ -850,13 +850,13 @@ view_views_fill(view *v, struct view_node *c, struct ogawa_err *err)
     if (c->idx >= VIEW_KEY_VIEW && !(p->attr.type == VIEW_T_VIEWDIR && p->vk == VIEW_VK_NPY))
         return view_fill_view_dir(v, c, err);
     if (view_is_filedir(p)) {
-        if (c->idx < p->ser.n) {
+        if (c->idx < p->x->ser.n) {
             view_set_file(c, VIEW_T_VIEWFILE, 0);
             c->vk = p->vk;
             return p->vk == VIEW_VK_PREVIEW ? view_preview_fill(v, c, err)
                                             : view_mesh_fill_file(v, c, err);
         }
-        if (c->idx == p->ser.n) {
+        if (c->idx == p->x->ser.n) {
             uint64_t size = 0;
             int rc = view_gen_size(v, p, VIEW_T_INFO, &size, err);
             view_set_file(c, VIEW_T_INFO, size);
@@ -865,7 +865,7 @@ view_views_fill(view *v, struct view_node *c, struct ogawa_err *err)
         return ogawa_fail(err, OGAWA_E_NOENT, 0, "no such entry");
     }
     if (view_is_series(p)) {
-        uint64_t ns = p->ser.n;
+        uint64_t ns = p->x->ser.n;
         if (c->idx < ns)
             return view_fill_series_sample(v, c, err);
         if (c->idx == ns || c->idx == ns + 1) {
@@ -876,7 +876,7 @@ view_views_fill(view *v, struct view_node *c, struct ogawa_err *err)
             return rc;
         }
     } else if (p->attr.type == VIEW_T_VIEWDIR && p->vk == VIEW_VK_NPY) {
-        uint64_t ns = p->parent->ser.n;
+        uint64_t ns = p->parent->x->ser.n;
         if (c->idx <= ns)
             return view_fill_npy_file(v, c, err);
         if (c->idx == ns + 1) {
@@ -944,8 +944,8 @@ view_read_all(view *v, struct view_node *n, uint64_t pos, uint64_t len, struct v
     struct view_node *s = n->parent->parent;
     char hdr[VIEW_NPY_HEADER_MAX];
     size_t hlen;
-    uint64_t sb = n->sample_bytes;
-    view_npy_numeric_header(&s->ser, sb, s->ser.n, hdr, &hlen);
+    uint64_t sb = n->x->sample_bytes;
+    view_npy_numeric_header(&s->x->ser, sb, s->x->ser.n, hdr, &hlen);
     if (sb == 0 || len == 0)
         return view_read_head_piece(v, hdr, hlen, &(struct view_piece){0}, pos, len, out, err);
     /* One sample: served from the archive (or its computed bytes). */
@@ -1014,7 +1014,7 @@ view_views_read(view *v, struct view_node *n, uint64_t pos, uint64_t len, struct
     if (n->all)
         return view_read_all(v, n, pos, len, out, err);
     struct view_node *s = n->parent->parent;
-    if (view_pod_is_string(s->ser.pod)) {
+    if (view_pod_is_string(s->x->ser.pod)) {
         struct view_npystr_ctx x = {s, n->sample};
         uint8_t *m = len > 0 ? malloc((size_t)len) : NULL;
         if (len > 0 && m == NULL)
@@ -1033,7 +1033,7 @@ view_views_read(view *v, struct view_node *n, uint64_t pos, uint64_t len, struct
     int rc = view_piece_get(v, s, n->sample, false, &p, err);
     char hdr[VIEW_NPY_HEADER_MAX];
     size_t hlen = 0;
-    if (rc == 0 && (p.bad || !view_npy_numeric_header(&s->ser, p.len, 0, hdr, &hlen) ||
+    if (rc == 0 && (p.bad || !view_npy_numeric_header(&s->x->ser, p.len, 0, hdr, &hlen) ||
                     hlen + p.len != n->attr.size))
         rc = ogawa_fail(err, OGAWA_E_CORRUPT, 0, "a sample changed size");
     if (rc == 0)
@@ -1066,32 +1066,32 @@ view_views_info(view *v, struct view_node *d, struct view_buf *b, struct ogawa_e
     view_buf_free(&path);
     if (view_is_filedir(d)) {
         view_info_key(b, "num_samples");
-        view_buf_printf(b, "%u", (unsigned)d->ser.n);
+        view_buf_printf(b, "%u", (unsigned)d->x->ser.n);
         return 0;
     }
     if (d->vk == VIEW_VK_NPY) {
         struct view_node *s = d->parent;
         uint64_t sb, eshape[2], shape[4];
-        unsigned rank = 0, erank = view_npy_elem_shape(s->ser.extent, s->ser.meta, eshape);
-        const char *descr = view_npy_descr(s->ser.pod);
+        unsigned rank = 0, erank = view_npy_elem_shape(s->x->ser.extent, s->x->ser.meta, eshape);
+        const char *descr = view_npy_descr(s->x->ser.pod);
         char sdescr[32];
         bool all = view_npy_has_all(v, d, &sb);
         if (all)
-            shape[rank++] = s->ser.n;
-        if (!s->ser.scalar && s->ser.n > 0) {
+            shape[rank++] = s->x->ser.n;
+        if (!s->x->ser.scalar && s->x->ser.n > 0) {
             /* rows of sample 0 */
             struct view_piece p;
-            rc = view_piece_get(v, s, 0, view_pod_is_string(s->ser.pod), &p, err);
+            rc = view_piece_get(v, s, 0, view_pod_is_string(s->x->ser.pod), &p, err);
             if (rc != 0)
                 return rc;
             uint64_t rows = 0;
-            if (view_pod_is_string(s->ser.pod)) {
+            if (view_pod_is_string(s->x->ser.pod)) {
                 uint64_t strs = 0;
                 for (uint64_t k = 0; k < p.len; k++)
                     strs += p.mem[k] == '\0';
-                rows = s->ser.extent ? strs / s->ser.extent : 0;
+                rows = s->x->ser.extent ? strs / s->x->ser.extent : 0;
             } else {
-                uint64_t esize = (uint64_t)abc_pod_size(s->ser.pod) * s->ser.extent;
+                uint64_t esize = (uint64_t)abc_pod_size(s->x->ser.pod) * s->x->ser.extent;
                 rows = esize && !p.bad ? p.len / esize : 0;
             }
             view_piece_release(v, &p);
@@ -1102,7 +1102,7 @@ view_views_info(view *v, struct view_node *d, struct view_buf *b, struct ogawa_e
         if (descr == NULL) {
             /* strings: the width of sample 0's .npy, read from its header */
             uint64_t width = 1;
-            if (s->ser.n > 0) {
+            if (s->x->ser.n > 0) {
                 struct view_piece p;
                 rc = view_piece_get(v, s, 0, true, &p, err);
                 if (rc != 0)
@@ -1133,32 +1133,32 @@ view_views_info(view *v, struct view_node *d, struct view_buf *b, struct ogawa_e
     }
     /* property-like views */
     view_info_key(b, "pod");
-    view_buf_printf(b, "\"%s\"", abc_pod_name(d->ser.pod));
+    view_buf_printf(b, "\"%s\"", abc_pod_name(d->x->ser.pod));
     view_info_key(b, "extent");
-    view_buf_printf(b, "%u", d->ser.extent);
+    view_buf_printf(b, "%u", d->x->ser.extent);
     view_info_key(b, "interpretation");
     abc_str in;
-    if (abc_meta_get(d->ser.meta, "interpretation", &in))
+    if (abc_meta_get(d->x->ser.meta, "interpretation", &in))
         view_buf_json_str(b, in.ptr, in.len);
     else
         view_buf_puts(b, "null");
     view_info_key(b, "num_samples");
-    view_buf_printf(b, "%u", (unsigned)d->ser.n);
+    view_buf_printf(b, "%u", (unsigned)d->x->ser.n);
     view_info_key(b, "time_sampling");
     if (d->vk == VIEW_VK_WORLD)
         view_buf_puts(b, "null");   /* a union of times */
     else
-        view_buf_printf(b, "%u", (unsigned)d->ser.ts);
+        view_buf_printf(b, "%u", (unsigned)d->x->ser.ts);
     view_info_key(b, "constant");
     if (d->vk == VIEW_VK_MATRIX || d->vk == VIEW_VK_WORLD) {
-        bool constant = d->ser.n <= 1;
+        bool constant = d->x->ser.n <= 1;
         if (d->vk == VIEW_VK_MATRIX)
-            constant = abc_xform_is_constant(abc_world_xform(d->world));
+            constant = abc_xform_is_constant(abc_world_xform(d->x->world));
         view_buf_puts(b, constant ? "true" : "false");
         return 0;
     }
-    const struct abc_property_header *hv = abc_compound_property(d->cpd, d->vals_idx);
-    const struct abc_property_header *hi = abc_compound_property(d->cpd, d->ind_idx);
+    const struct abc_property_header *hv = abc_compound_property(d->cpd, d->x->vals_idx);
+    const struct abc_property_header *hi = abc_compound_property(d->cpd, d->x->ind_idx);
     view_buf_puts(b, abc_property_is_constant(hv) && abc_property_is_constant(hi) ? "true"
                                                                                   : "false");
     return 0;
@@ -1168,29 +1168,29 @@ double
 view_series_time(view *v, struct view_node *d, uint32_t i)
 {
     if (d->attr.type == VIEW_T_VIEWDIR && d->vk == VIEW_VK_MATRIX)
-        return abc_xform_time(abc_world_xform(d->world), i);
+        return abc_xform_time(abc_world_xform(d->x->world), i);
     if (d->attr.type == VIEW_T_VIEWDIR && d->vk == VIEW_VK_WORLD) {
         const double *times;
         uint64_t n;
-        if (abc_world_times(d->world, &times, &n, NULL) != 0 || i >= n)
+        if (abc_world_times(d->x->world, &times, &n, NULL) != 0 || i >= n)
             return 0.0 / 0.0;
         return times[i];
     }
     const struct abc_time_sampling *ts =
-        d->ser.ts < abc_archive_time_sampling_count(v->arc)
-            ? abc_archive_time_sampling(v->arc, d->ser.ts) : NULL;
+        d->x->ser.ts < abc_archive_time_sampling_count(v->arc)
+            ? abc_archive_time_sampling(v->arc, d->x->ser.ts) : NULL;
     return ts != NULL ? abc_time_sampling_time(ts, i) : 0.0 / 0.0;
 }
 
 int
 view_series_times(view *v, struct view_node *d, struct view_buf *b, struct ogawa_err *err)
 {
-    if (d->ser.n > VIEW_TIMES_MAX_SAMPLES || d->world_rc == VIEW_E_TOOBIG)
+    if (d->x->ser.n > VIEW_TIMES_MAX_SAMPLES || d->x->world_rc == VIEW_E_TOOBIG)
         return ogawa_fail(err, VIEW_E_TOOBIG, 0, "too many samples for a .times file");
     bool has_ts = d->attr.type == VIEW_T_VIEWDIR && (d->vk == VIEW_VK_MATRIX ||
                                                       d->vk == VIEW_VK_WORLD);
-    has_ts |= d->ser.ts < abc_archive_time_sampling_count(v->arc);
-    for (uint32_t i = 0; has_ts && i < d->ser.n && !b->oom; i++)
+    has_ts |= d->x->ser.ts < abc_archive_time_sampling_count(v->arc);
+    for (uint32_t i = 0; has_ts && i < d->x->ser.n && !b->oom; i++)
         view_buf_printf(b, "%.17g\n", view_series_time(v, d, i));
     return 0;
 }
@@ -1225,7 +1225,7 @@ view_node_name(view *v, struct view_node *n, char buf[VIEW_ENTRY_NAME_MAX])
     uint64_t pos = n->idx;
     if (p->attr.type == VIEW_T_VIEWDIR && p->vk == VIEW_VK_NPY) {
         uint64_t sb;
-        if (n->idx == (uint64_t)p->parent->ser.n + 1 && !view_npy_has_all(v, p, &sb))
+        if (n->idx == (uint64_t)p->parent->x->ser.n + 1 && !view_npy_has_all(v, p, &sb))
             pos = n->idx - 1;
     }
     if (view_vdir_entry(v, p, pos, name, &len, &type, &key, NULL) != 0)
