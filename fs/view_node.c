@@ -670,7 +670,7 @@ view_node_position(view *v, struct view_node *n, uint64_t pos, char *name, size_
         return ogawa_fail(err, OGAWA_E_NOENT, 0, "no such entry");
     const char *vn = view_kind_name(kinds[pos - d->n]);
     view_copy_name(name, len, vn, strlen(vn));
-    *type = VIEW_T_VIEWDIR;
+    *type = kinds[pos - d->n] == VIEW_VK_PREVIEW_PNG ? VIEW_T_VIEWFILE : VIEW_T_VIEWDIR;
     *key = VIEW_KEY_VIEW + (uint64_t)kinds[pos - d->n];
     return 0;
 }
