@@ -247,8 +247,15 @@ abcfs_ll_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, 
             rc = view_dir_entry(fs->v, ino, k - 2, entry, &len, &type, &err);
             if (rc != 0)
                 break;
-            rc = plus ? view_child(fs->v, ino, k - 2, &id, &a, &err)
-                      : view_child_attr(fs->v, ino, k - 2, &a, &err);
+            if (plus) {
+                rc = view_child(fs->v, ino, k - 2, &id, &a, &err);
+            } else {
+                /* d_ino and d_type only: no node is built */
+                memset(&a, 0, sizeof a);
+                rc = view_child_ino(fs->v, ino, k - 2, &a.ino, &a.type, &err);
+                a.mode = view_type_is_dir(a.type) ? S_IFDIR | 0555
+                         : view_type_is_link(a.type) ? S_IFLNK | 0777 : S_IFREG | 0444;
+            }
             if (rc != 0) {
                 /* A damaged entry is still listed (as a plain entry, no
                  * lookup): the error shows when it is used. */

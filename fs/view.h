@@ -159,6 +159,11 @@ int view_child(view *v, uint64_t dir, uint64_t idx, uint64_t *id, struct view_at
 int view_child_attr(view *v, uint64_t dir, uint64_t idx, struct view_attr *attr,
                     struct ogawa_err *err);
 
+/* Entry idx's st_ino and type without building its node (plain readdir's
+ * d_ino and d_type): the same st_ino its node has or would have. */
+int view_child_ino(view *v, uint64_t dir, uint64_t idx, uint64_t *ino, int *type,
+                   struct ogawa_err *err);
+
 /* The parent of a node (VIEW_ROOT_ID for the root), with no lookup counted:
  * valid while the caller holds id. */
 uint64_t view_parent(view *v, uint64_t id);

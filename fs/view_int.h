@@ -264,6 +264,9 @@ int view_preview_read(view *v, struct view_node *n, uint64_t pos, uint64_t len,
 /* Drops a world reference of a node (or its failure mark). */
 void view_world_release(abc_world *w);
 int view_series_times(view *v, struct view_node *d, struct view_buf *b, struct ogawa_err *err);
+/* The stored block of raw sample i of series d (false: not raw, or no such
+ * sample); it is the sample file's st_ino. */
+bool view_series_sample_block(view *v, struct view_node *d, uint64_t i, uint64_t *block);
 /* Series of a PROPERTY node, from its header. */
 void view_series_of_property(struct view_node *n);
 

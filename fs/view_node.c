@@ -799,6 +799,40 @@ view_child_attr(view *v, uint64_t dir, uint64_t idx, struct view_attr *attr,
 }
 
 int
+view_child_ino(view *v, uint64_t dir, uint64_t idx, uint64_t *ino, int *type,
+               struct ogawa_err *err)
+{
+    struct view_node *n;
+    uint64_t key = 0;
+    char name[VIEW_ENTRY_NAME_MAX];
+    size_t len;
+    int rc = view_node_or_fail(v, dir, &n, err);
+    if (rc == 0)
+        rc = view_node_position(v, n, idx, name, &len, type, &key, err);
+    if (rc != 0) {
+        view_node_unpin(v, n);
+        return rc;
+    }
+    pthread_mutex_lock(&v->lock);
+    struct view_node *c = view_table_find_pos(v, n->id, key);
+    bool known = c != NULL;
+    if (known)
+        *ino = c->attr.ino;
+    pthread_mutex_unlock(&v->lock);
+    if (!known) {
+        /* what view_node_build would give, without building: the key
+         * form, or a raw sample's stored block */
+        uint64_t kb[2] = {n->key, key};
+        *ino = ogawa_fnv1a64(kb, sizeof kb) | VIEW_INO_KEY_BIT;
+        uint64_t block;
+        if (*type == VIEW_T_SAMPLE && view_series_sample_block(v, n, key, &block) && block != 0)
+            *ino = block;
+    }
+    view_node_unpin(v, n);
+    return 0;
+}
+
+int
 view_readlink(view *v, uint64_t id, char **target, size_t *len, struct ogawa_err *err)
 {
     struct view_node *n;

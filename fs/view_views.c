@@ -433,6 +433,19 @@ view_piece_get(view *v, struct view_node *d, uint32_t i, bool need_bytes, struct
     return rc;
 }
 
+bool
+view_series_sample_block(view *v, struct view_node *d, uint64_t i, uint64_t *block)
+{
+    struct view_piece p;
+    if (!view_is_series(d) || i >= d->x->ser.n ||
+        view_piece_get(v, d, (uint32_t)i, false, &p, NULL) != 0)
+        return false;
+    bool raw = p.raw;
+    *block = p.block;
+    view_piece_release(v, &p);
+    return raw;
+}
+
 /* ---- .npy ------------------------------------------------------------------ */
 
 /* The header of a numeric .npy of n_rows samples (0: one sample) whose

@@ -493,6 +493,10 @@ fuzz_entry(struct fuzz_view *f, uint64_t dir, const char *dir_path, uint64_t idx
         rc = view_child_attr(f->v, dir, idx, &a1, &err);
         fuzz_view_err(rc, &err);
     }
+    uint64_t dino = 0;
+    int dtype = 0;
+    int drc = view_child_ino(f->v, dir, idx, &dino, &dtype, &err);
+    fuzz_view_err(drc, &err);
     uint64_t id, lid;
     int rc2 = view_child(f->v, dir, idx, &id, &a2, &err);
     fuzz_view_err(rc2, &err);
@@ -506,6 +510,9 @@ fuzz_entry(struct fuzz_view *f, uint64_t dir, const char *dir_path, uint64_t idx
         FUZZ_ASSERT(rc == 0);
     }
     FUZZ_ASSERT(a1.ino == a2.ino && a1.type == a2.type && a1.size == a2.size);
+    /* plain readdir's d_ino and d_type, found before the node was built:
+     * the node's */
+    FUZZ_ASSERT(drc != 0 || (dino == a2.ino && dtype == a2.type));
     FUZZ_ASSERT(a2.type == type && id != VIEW_ROOT_ID);
     FUZZ_ASSERT(view_parent(f->v, id) == dir);
     FUZZ_ASSERT(view_type_is_dir(type) ? (a2.mode & 0170000) == 0040000
