@@ -229,8 +229,9 @@ def assimp_counts(path):
     got = {}
     for line in r.stdout.splitlines():
         key, _, val = line.partition(":")
-        if key.strip() in ("Vertices", "Faces", "Meshes"):
-            got[key.strip()] = int(val.split()[0])
+        key, val = key.strip(), val.split()
+        if key in ("Vertices", "Faces", "Meshes") and key not in got and val and val[0].isdigit():
+            got[key] = int(val[0])
     return got
 
 
