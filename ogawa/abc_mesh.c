@@ -234,17 +234,11 @@ abc_mesh_window_load(struct abc_mesh_window *w, uint64_t pos, uint64_t count, st
 }
 
 int
-abc_mesh_window_int(struct abc_mesh_window *w, uint64_t pos, int32_t *v, struct ogawa_err *err)
+abc_mesh_window_load_aligned(struct abc_mesh_window *w, uint64_t pos, struct ogawa_err *err)
 {
-    if (pos - w->start >= w->len) {
-        if (pos >= w->n)
-            return ogawa_fail(err, OGAWA_E_INVAL, w->sample->block.off, "mesh window outside its sample");
-        int rc = abc_mesh_window_fill(w, pos / ABC_MESH_WINDOW * ABC_MESH_WINDOW, err);
-        if (rc)
-            return rc;
-    }
-    memcpy(v, abc_mesh_window_ptr(w, pos), 4);
-    return 0;
+    if (pos >= w->n)
+        return ogawa_fail(err, OGAWA_E_INVAL, w->sample->block.off, "mesh window outside its sample");
+    return abc_mesh_window_fill(w, pos / ABC_MESH_WINDOW * ABC_MESH_WINDOW, err);
 }
 
 /* ---- checking ----------------------------------------------------------- */
