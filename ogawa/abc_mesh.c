@@ -172,11 +172,13 @@ abc_mesh_locate(const abc_mesh *m, uint32_t sample, struct abc_mesh_arrays *out,
     out->usable = true;
     const struct abc_mesh_prop *counts = m->kind == ABC_MESH_CURVES ? &m->n_vertices : &m->counts;
     int rc = abc_mesh_prop_sample(m, &m->p, sample, &out->p, &out->usable, err);
-    if (!rc)
+    /* Points have no faces (their face properties only count samples). */
+    bool faces = m->kind == ABC_MESH_POLYMESH || m->kind == ABC_MESH_SUBD;
+    if (!rc && faces)
         rc = abc_mesh_prop_sample(m, &m->indices, sample, &out->indices, &out->usable, err);
     /* Curves without a usable nVertices still have their points. */
     bool counts_usable = true;
-    if (!rc)
+    if (!rc && (faces || m->kind == ABC_MESH_CURVES))
         rc = abc_mesh_prop_sample(m, counts, sample, &out->counts,
                                   m->kind == ABC_MESH_CURVES ? &counts_usable : &out->usable, err);
     if (rc)

@@ -480,10 +480,20 @@ test_mesh_points(void **state)
     arch_begin(&t);
     abc_wprop *geom = add_mesh(&t, "pts", "AbcGeom_Points_v1");
     put(add_array(geom, "P", ABC_POD_FLOAT32, 3), P, sizeof(P));
+    /* Face properties on Points count samples (views.md) but are not read. */
+    abc_wprop *fc = add_array(geom, ".faceCounts", ABC_POD_UINT8, 1);
+    put(fc, (const uint8_t[]){1}, 1);
+    put(fc, (const uint8_t[]){2}, 1);
     arch_end(&t);
 
     abc_mesh *m = open_mesh(&t, "/pts");
     assert_int_equal(abc_mesh_kind(m), ABC_MESH_POINTS);
+    assert_int_equal(abc_mesh_num_samples(m), 2);
+    struct abc_mesh_info info;
+    OK(abc_mesh_info(m, 1, &info, err));
+    assert_true(info.valid);
+    assert_int_equal(info.points, 2);
+    assert_int_equal(info.faces, 0);
     abc_mesh_file *f;
     BAD(OGAWA_E_INVAL, abc_mesh_file_open(m, 0, ABC_MESH_OBJ, &f, err));
     assert_null(f);
@@ -497,6 +507,10 @@ test_mesh_points(void **state)
     bput_floats(&want, P, 6);
     size_t len;
     uint8_t *got = file_bytes(&t, "/pts", 0, ABC_MESH_PLY, &len);
+    assert_bytes(got, len, want.p, want.len);
+    free(got);
+    want.p[strlen("ply\nformat binary_little_endian 1.0\ncomment abcfs /pts sample ")] = '1';
+    got = file_bytes(&t, "/pts", 1, ABC_MESH_PLY, &len);
     assert_bytes(got, len, want.p, want.len);
     free(got);
     free(want.p);
