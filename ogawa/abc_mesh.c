@@ -172,11 +172,13 @@ abc_mesh_locate(const abc_mesh *m, uint32_t sample, struct abc_mesh_arrays *out,
     out->usable = true;
     const struct abc_mesh_prop *counts = m->kind == ABC_MESH_CURVES ? &m->n_vertices : &m->counts;
     int rc = abc_mesh_prop_sample(m, &m->p, sample, &out->p, &out->usable, err);
-    if (!rc)
+    /* Points have no faces (their face properties only count samples). */
+    bool faces = m->kind == ABC_MESH_POLYMESH || m->kind == ABC_MESH_SUBD;
+    if (!rc && faces)
         rc = abc_mesh_prop_sample(m, &m->indices, sample, &out->indices, &out->usable, err);
     /* Curves without a usable nVertices still have their points. */
     bool counts_usable = true;
-    if (!rc)
+    if (!rc && (faces || m->kind == ABC_MESH_CURVES))
         rc = abc_mesh_prop_sample(m, counts, sample, &out->counts,
                                   m->kind == ABC_MESH_CURVES ? &counts_usable : &out->usable, err);
     if (rc)
@@ -234,17 +236,11 @@ abc_mesh_window_load(struct abc_mesh_window *w, uint64_t pos, uint64_t count, st
 }
 
 int
-abc_mesh_window_int(struct abc_mesh_window *w, uint64_t pos, int32_t *v, struct ogawa_err *err)
+abc_mesh_window_load_aligned(struct abc_mesh_window *w, uint64_t pos, struct ogawa_err *err)
 {
-    if (pos - w->start >= w->len) {
-        if (pos >= w->n)
-            return ogawa_fail(err, OGAWA_E_INVAL, w->sample->block.off, "mesh window outside its sample");
-        int rc = abc_mesh_window_fill(w, pos / ABC_MESH_WINDOW * ABC_MESH_WINDOW, err);
-        if (rc)
-            return rc;
-    }
-    memcpy(v, abc_mesh_window_ptr(w, pos), 4);
-    return 0;
+    if (pos >= w->n)
+        return ogawa_fail(err, OGAWA_E_INVAL, w->sample->block.off, "mesh window outside its sample");
+    return abc_mesh_window_fill(w, pos / ABC_MESH_WINDOW * ABC_MESH_WINDOW, err);
 }
 
 /* ---- checking ----------------------------------------------------------- */

@@ -52,7 +52,8 @@ void abc_mesh_close(abc_mesh *m);       /* accepts NULL */
 int abc_mesh_kind(const abc_mesh *m);   /* enum abc_mesh_kind */
 
 /* Number of samples: the largest sample count of P, .faceIndices and
- * .faceCounts (Curves: of P, as views.md counts their pictures). */
+ * .faceCounts, as views.md says (for Points too, though their files read
+ * only P); Curves: of P, as views.md counts their pictures. */
 uint32_t abc_mesh_num_samples(const abc_mesh *m);
 
 /* ---- one sample's PLY or OBJ file (views.md) --------------------------- */

@@ -177,29 +177,44 @@ faces_walk(struct face_walk *w, uint64_t budget, uint8_t *out, uint64_t *used, s
             at->done += k;
             continue;
         }
+        if (at->done <= count && ply) {
+            /* Indices first + count - done down to first, as many as fit,
+             * copied backwards from each window in turn. */
+            uint64_t k = count - (at->done - 1);
+            if (k > room / 4)
+                k = room / 4;
+            if (k == 0)
+                break;
+            for (uint64_t pos = at->first + count - at->done, left = k; left > 0;) {
+                if (pos - w->indices.start >= w->indices.len &&
+                    (rc = abc_mesh_window_load_aligned(&w->indices, pos, err)) != 0)
+                    return rc;
+                uint64_t avail = pos - w->indices.start + 1, take = left < avail ? left : avail;
+                const uint8_t *src = abc_mesh_window_ptr(&w->indices, pos);
+                for (uint64_t j = 0; j < take; j++)
+                    memcpy(out + *used + 4 * j, src - 4 * j, 4);
+                *used += 4 * take;
+                left -= take;
+                pos -= take;    /* wraps past 0 only when nothing is left */
+            }
+            at->done += k;
+            continue;
+        }
         if (at->done <= count) {
             int32_t v;
             rc = abc_mesh_window_int(&w->indices, at->first + count - at->done, &v, err);
             if (rc)
                 return rc;
-            if (ply) {
-                if (room < 4)
-                    break;
-                if (out)
-                    memcpy(out + *used, &v, 4);
-                *used += 4;
-            } else {
-                if (v < 0)
-                    return mesh_changed(f, err);
-                char item[24];
-                item[0] = ' ';
-                unsigned n = 1 + put_decimal(item + 1, (uint64_t)v + 1);
-                if (n > room)
-                    break;
-                if (out)
-                    memcpy(out + *used, item, n);
-                *used += n;
-            }
+            if (v < 0)
+                return mesh_changed(f, err);
+            char item[24];
+            item[0] = ' ';
+            unsigned n = 1 + put_decimal(item + 1, (uint64_t)v + 1);
+            if (n > room)
+                break;
+            if (out)
+                memcpy(out + *used, item, n);
+            *used += n;
             at->done++;
             continue;
         }

@@ -8,6 +8,8 @@
 
 #include "abc_mesh.h"
 
+#include <string.h>
+
 /* One geometry property of the .geom compound. */
 struct abc_mesh_prop {
     bool present;
@@ -63,15 +65,27 @@ void abc_mesh_window_free(struct abc_mesh_window *w);
 int abc_mesh_window_load(struct abc_mesh_window *w, uint64_t pos, uint64_t count,
                          struct ogawa_err *err);
 
-/* Element pos, loading the aligned window that holds it if needed: for
- * walks that go backwards inside a face. */
-int abc_mesh_window_int(struct abc_mesh_window *w, uint64_t pos, int32_t *v,
-                        struct ogawa_err *err);
+/* Loads the aligned window that holds element pos (< n): for walks that
+ * go backwards inside a face. */
+int abc_mesh_window_load_aligned(struct abc_mesh_window *w, uint64_t pos, struct ogawa_err *err);
 
 static inline const uint8_t *
 abc_mesh_window_ptr(const struct abc_mesh_window *w, uint64_t pos)
 {
     return w->buf + (pos - w->start) * w->elem;
+}
+
+/* Element pos of an int32 sample, through aligned windows. */
+static inline int
+abc_mesh_window_int(struct abc_mesh_window *w, uint64_t pos, int32_t *v, struct ogawa_err *err)
+{
+    if (pos - w->start >= w->len) {
+        int rc = abc_mesh_window_load_aligned(w, pos, err);
+        if (rc)
+            return rc;
+    }
+    memcpy(v, abc_mesh_window_ptr(w, pos), 4);
+    return 0;
 }
 
 #endif
