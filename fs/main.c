@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "ll.h"
+#include "source.h"
 
 #ifndef ABCFS_VERSION
 #define ABCFS_VERSION "0"
@@ -45,6 +46,8 @@
 struct abcfs_cli {
     char *archive;
     char *check;            /* -o check=none|full|SIZE */
+    char *cache;            /* -o cache=SIZE: block cache of a compressed archive */
+    char *gzindex;          /* -o gzindex=PATH: where a gzip archive's index is kept */
     int nosplice;
     int allow_other;
 };
@@ -54,6 +57,8 @@ enum { ABCFS_KEY_ALLOW_OTHER, ABCFS_KEY_DROP };
 static const struct fuse_opt abcfs_main_opts[] = {
     {"nosplice", offsetof(struct abcfs_cli, nosplice), 1},
     {"check=%s", offsetof(struct abcfs_cli, check), 0},
+    {"cache=%s", offsetof(struct abcfs_cli, cache), 0},
+    {"gzindex=%s", offsetof(struct abcfs_cli, gzindex), 0},
     FUSE_OPT_KEY("allow_other", ABCFS_KEY_ALLOW_OTHER),
     FUSE_OPT_KEY("defaults", ABCFS_KEY_DROP),
     FUSE_OPT_KEY("auto", ABCFS_KEY_DROP),
@@ -98,6 +103,7 @@ abcfs_main_usage(FILE *f, const char *prog)
     fprintf(f,
             "usage: %s [options] ARCHIVE.abc MOUNTPOINT\n"
             "Mounts an Alembic (Ogawa) archive read-only as a tree of directories and files.\n"
+            "The archive may be gzip-compressed (abccopy --gzip, or any gzip file).\n"
             "\n"
             "abcfs options:\n"
             "    -h, --help             print this help and exit\n"
@@ -112,12 +118,19 @@ abcfs_main_usage(FILE *f, const char *prog)
             "                           default 16K); a damaged archive is refused\n"
             "    -o check=full          check the whole structure, however large\n"
             "    -o check=none          do not check; damage shows as EIO when met\n"
+            "    -o cache=SIZE          inflated-block cache of a gzip archive (K, M, G\n"
+            "                           suffixes; default 64M)\n"
+            "    -o gzindex=PATH        keep a gzip archive's checkpoint index in PATH (a\n"
+            "                           directory, or the index file itself; default\n"
+            "                           $XDG_CACHE_HOME/abcfs or ~/.cache/abcfs)\n"
             "\n"
             "Unmount with: fusermount3 -u MOUNTPOINT\n"
             "fstab: /data/shot.abc /mnt/shot fuse.abcfs ro,allow_other 0 0\n"
             "\n",
             prog);
 }
+
+static int abcfs_main_size(const char *s, uint64_t *out);
 
 /* -o check's value as a byte budget (UINT64_MAX: full, 0: none). */
 static int
@@ -135,6 +148,13 @@ abcfs_main_check_budget(const char *s, uint64_t *out)
         *out = 0;
         return 0;
     }
+    return abcfs_main_size(s, out);
+}
+
+/* A size: digits with an optional K, M or G suffix. */
+static int
+abcfs_main_size(const char *s, uint64_t *out)
+{
     char *end;
     errno = 0;
     unsigned long long n = strtoull(s, &end, 10);
@@ -218,12 +238,18 @@ main(int argc, char *argv[])
                 cli.check);
         goto out_args;
     }
+    struct ogawa_open_opts open_opts = {.gz_index = cli.gzindex};
+    if (cli.cache != NULL &&
+        (abcfs_main_size(cli.cache, &open_opts.cache_bytes) != 0 || open_opts.cache_bytes == 0)) {
+        fprintf(stderr, "abcfs: invalid -o cache=%s (a size such as 64M)\n", cli.cache);
+        goto out_args;
+    }
     if (abcfs_main_check_mountpoint(opts.mountpoint) != 0)
         goto out_args;
 
     /* Open before mounting: a bad archive must not leave a mount behind. */
     struct ogawa_err err = {0};
-    int rc = view_open(cli.archive, &fs.v, &err);
+    int rc = view_open_opts(cli.archive, &open_opts, &fs.v, &err);
     if (rc != 0) {
         char msg[256];
         ogawa_err_format(&err, msg, sizeof msg);
@@ -296,6 +322,8 @@ out_args:
     free(opts.mountpoint);
     free(cli.archive);
     free(cli.check);
+    free(cli.cache);
+    free(cli.gzindex);
     fuse_opt_free_args(&args);
     return ret;
 }
