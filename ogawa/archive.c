@@ -76,7 +76,7 @@ ogawa_archive_open_fd(int fd, ogawa_archive **out, struct ogawa_err *err)
 {
     *out = NULL;
     ogawa_source *src;
-    int rc = ogawa_source_open_fd(fd, NULL, &src, err);
+    int rc = ogawa_source_open_plain_fd(fd, &src, err);
     return rc ? rc : ogawa_archive_open_source(src, out, err);
 }
 

@@ -92,7 +92,8 @@ typedef struct ogawa_source ogawa_source;
  * that the root group offset lies inside the file (OGAWA_E_CORRUPT).
  * Also OGAWA_E_IO, OGAWA_E_NOMEM.  *out is NULL on failure.
  * ogawa_archive_open_fd takes ownership of fd (closed by _close, or on
- * failure).
+ * failure) and reads it as a plain file, whatever its first bytes (use
+ * ogawa_source_open_fd and ogawa_archive_open_source for gzip detection).
  */
 int ogawa_archive_open(const char *path, ogawa_archive **out, struct ogawa_err *err);
 int ogawa_archive_open_fd(int fd, ogawa_archive **out, struct ogawa_err *err);

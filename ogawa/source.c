@@ -54,9 +54,9 @@ ogawa_source_open(const char *path, const struct ogawa_open_opts *opts, ogawa_so
     return ogawa_source_open_fd(fd, opts, out, err);
 }
 
-int
-ogawa_source_open_fd(int fd, const struct ogawa_open_opts *opts, ogawa_source **out,
-                     struct ogawa_err *err)
+/* The part of every open: fstat, a directory refused, the identity. */
+static int
+ogawa_source_new(int fd, ogawa_source **out, struct ogawa_err *err)
 {
     *out = NULL;
     struct stat st;
@@ -80,10 +80,30 @@ ogawa_source_open_fd(int fd, const struct ogawa_open_opts *opts, ogawa_source **
         .mtime_sec = st.st_mtim.tv_sec, .mtime_nsec = st.st_mtim.tv_nsec,
         .ctime_sec = st.st_ctim.tv_sec, .ctime_nsec = st.st_ctim.tv_nsec,
     };
+    *out = s;
+    return 0;
+}
+
+int
+ogawa_source_open_plain_fd(int fd, ogawa_source **out, struct ogawa_err *err)
+{
+    int rc = ogawa_source_new(fd, out, err);
+    if (rc == 0)
+        rc = ogawa_source_file_init(*out, err);
+    return rc;
+}
+
+int
+ogawa_source_open_fd(int fd, const struct ogawa_open_opts *opts, ogawa_source **out,
+                     struct ogawa_err *err)
+{
+    ogawa_source *s;
+    int rc = ogawa_source_new(fd, &s, err);
+    if (rc)
+        return rc;
     /* The kind is in the first bytes, not the name: gzip's magic is 1f 8b
      * (RFC 1952), which no Ogawa or HDF5 file starts with. */
     uint8_t magic[2];
-    int rc = 0;
     bool gzip = false;
     if (s->id.size >= 2) {
         rc = ogawa_source_raw_pread(s, 0, magic, 2, err);

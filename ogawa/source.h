@@ -86,6 +86,8 @@ int ogawa_source_open(const char *path, const struct ogawa_open_opts *opts,
                       ogawa_source **out, struct ogawa_err *err);
 int ogawa_source_open_fd(int fd, const struct ogawa_open_opts *opts, ogawa_source **out,
                          struct ogawa_err *err);
+/* fd as a plain file whatever its bytes (no gzip detection). */
+int ogawa_source_open_plain_fd(int fd, ogawa_source **out, struct ogawa_err *err);
 void ogawa_source_close(ogawa_source *s);  /* accepts NULL */
 
 enum ogawa_source_kind ogawa_source_kind(const ogawa_source *s);
