@@ -123,7 +123,9 @@ int abc_archive_top(abc_archive *a, abc_object **out, struct ogawa_err *err);
  * abc_object_child / abc_compound_child / abc_property_sample would meet
  * them (explicit stack, no recursion; instances are not followed, their
  * sources are checked where they stand).  It stops after reading
- * budget_bytes from the archive (UINT64_MAX: no limit) and then sets
+ * budget_bytes from the archive's file (UINT64_MAX: no limit; for a
+ * compressed archive, compressed bytes, so blocks already inflated cost
+ * nothing and the budget bounds the inflating too) and then sets
  * *complete false; a finished walk sets it true.  Returns the first error
  * found (err names it), else 0.  This is how a mount can refuse a damaged
  * archive up front while staying O(budget) on huge ones.

@@ -29,7 +29,7 @@ struct abc_verify {
     abc_archive *archive;
     struct abc_verify_frame *stack;
     size_t depth, cap;
-    uint64_t start_bytes;   /* archive bytes read when the walk began */
+    uint64_t start_bytes;   /* file bytes read when the walk began (source_bytes_read) */
     uint64_t budget;
 };
 
@@ -56,7 +56,7 @@ abc_verify_over_budget(const struct abc_verify *w)
 {
     struct ogawa_stats st;
     ogawa_archive_stats(w->archive->ogawa, &st);
-    return st.bytes_read - w->start_bytes > w->budget;
+    return st.source_bytes_read - w->start_bytes > w->budget;
 }
 
 /* Every stored position of a scalar/array property: k = 0, and for a
@@ -136,7 +136,7 @@ abc_archive_verify(abc_archive *a, uint64_t budget_bytes, bool *complete, struct
     struct abc_verify w = { .archive = a, .budget = budget_bytes };
     struct ogawa_stats st;
     ogawa_archive_stats(a->ogawa, &st);
-    w.start_bytes = st.bytes_read;
+    w.start_bytes = st.source_bytes_read;
     abc_object *top;
     int rc = abc_archive_top(a, &top, err);
     if (!rc)

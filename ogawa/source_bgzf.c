@@ -176,7 +176,7 @@ bgzf_inflate_member(ogawa_source *s, const struct bgzf_member *m, const uint8_t 
     zs.next_in = (uint8_t *)in + hlen;
     zs.avail_in = m->csize - hlen - BGZF_TRAILER;
     zs.next_out = buf;
-    zs.avail_out = (uInt)len;
+    zs.avail_out = len ? (uInt)len : 1;     /* room for one byte too many of an empty member */
     int zr = inflate(&zs, Z_FINISH);
     bool ok = zr == Z_STREAM_END && zs.avail_in == 0 && zs.total_out == len;
     inflateEnd(&zs);
@@ -189,6 +189,19 @@ bgzf_inflate_member(ogawa_source *s, const struct bgzf_member *m, const uint8_t 
         return ogawa_source_io_fail(err, EIO, m->coff, "gzip member checksum does not match");
     __atomic_fetch_add(&s->bytes_inflated, len, __ATOMIC_RELAXED);
     return 0;
+}
+
+static int
+bgzf_check_empty(ogawa_source *s, const struct bgzf_member *m, struct ogawa_err *err)
+{
+    uint8_t *in = malloc(m->csize), dummy;
+    if (!in)
+        return ogawa_fail(err, OGAWA_E_NOMEM, m->coff, "out of memory inflating a member");
+    int rc = ogawa_source_raw_pread(s, m->coff, in, m->csize, err);
+    if (rc == 0)
+        rc = bgzf_inflate_member(s, m, in, &dummy, 0, err);
+    free(in);
+    return rc;
 }
 
 static int
@@ -280,6 +293,12 @@ ogawa_source_bgzf_init(ogawa_source *s, const struct ogawa_open_opts *opts, bool
             if (rc)
                 return rc;
             uoff += isize;
+        } else {
+            /* An empty member (the end-of-file one) is never read later:
+             * checked now, so that a damaged one is not taken for an end. */
+            rc = bgzf_check_empty(s, &(struct bgzf_member){coff, uoff, csize, 0}, err);
+            if (rc)
+                return rc;
         }
         if (next == fsize) {
             if (isize != 0)

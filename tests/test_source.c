@@ -271,7 +271,7 @@ test_bgzf_reads(void **state)
     ogawa_source_stats(s, &ss);
     /* The member table came from the headers: 26 bytes per member. */
     size_t members = (DATA_LEN + OGAWA_BGZF_BLOCK - 1) / OGAWA_BGZF_BLOCK + 1;
-    assert_true(ss.bytes_read <= 26 * members + 2);
+    assert_true(ss.bytes_read <= 26 * members + 2 + 28);   /* + the end-of-file member, checked */
     assert_int_equal(ss.bytes_inflated, 0);
     /* One byte inflates just its member. */
     uint8_t b;
