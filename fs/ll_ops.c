@@ -354,9 +354,12 @@ abcfs_ll_shrunk(struct abcfs *fs, const struct view_data *d)
 {
     struct stat st;
     uint64_t end = d->src_end;
+    int fd = view_archive_fd(fs->v);
+    if (fd < 0)
+        return false;   /* compressed: the source checks every block it inflates */
     if (d->fd >= 0 && d->off + d->len > end)
         end = d->off + d->len;
-    if (end == 0 || fstat(view_archive_fd(fs->v), &st) != 0 || (uint64_t)st.st_size >= end)
+    if (end == 0 || fstat(fd, &st) != 0 || (uint64_t)st.st_size >= end)
         return false;
     if (!atomic_exchange(&fs->shrink_logged, true))
         fuse_log(FUSE_LOG_ERR,

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "ll.h"
+#include "source.h"
 
 #ifndef ABCFS_VERSION
 #define ABCFS_VERSION "0"
@@ -46,7 +47,9 @@ struct abcfs_cli {
     char *archive;
     char *check;            /* -o check=none|full|SIZE */
     char *views;            /* -o views=hidden|visible|off */
-    char *cache;            /* -o cache=SIZE */
+    char *cache;            /* -o cache=SIZE: each of the view cache and a
+                               compressed archive's block cache */
+    char *gzindex;          /* -o gzindex=PATH: where a gzip archive's index is kept */
     int nosplice;
     int allow_other;
 };
@@ -58,6 +61,7 @@ static const struct fuse_opt abcfs_main_opts[] = {
     {"check=%s", offsetof(struct abcfs_cli, check), 0},
     {"views=%s", offsetof(struct abcfs_cli, views), 0},
     {"cache=%s", offsetof(struct abcfs_cli, cache), 0},
+    {"gzindex=%s", offsetof(struct abcfs_cli, gzindex), 0},
     FUSE_OPT_KEY("allow_other", ABCFS_KEY_ALLOW_OTHER),
     FUSE_OPT_KEY("defaults", ABCFS_KEY_DROP),
     FUSE_OPT_KEY("auto", ABCFS_KEY_DROP),
@@ -102,6 +106,7 @@ abcfs_main_usage(FILE *f, const char *prog)
     fprintf(f,
             "usage: %s [options] ARCHIVE.abc MOUNTPOINT\n"
             "Mounts an Alembic (Ogawa) archive read-only as a tree of directories and files.\n"
+            "The archive may be gzip-compressed (abccopy --gzip, or any gzip file).\n"
             "\n"
             "abcfs options:\n"
             "    -h, --help             print this help and exit\n"
@@ -121,7 +126,11 @@ abcfs_main_usage(FILE *f, const char *prog)
             "    -o views=visible       views listed like other entries\n"
             "    -o views=off           no views\n"
             "    -o cache=SIZE          bound of the cache of computed bytes (.info, .times,\n"
-            "                           computed views; K, M, G suffixes; default 64M)\n"
+            "                           computed views) and of a gzip archive's inflated\n"
+            "                           blocks, each (K, M, G suffixes; default 64M)\n"
+            "    -o gzindex=PATH        keep a gzip archive's checkpoint index in PATH (a\n"
+            "                           directory, or the index file itself; default\n"
+            "                           $XDG_CACHE_HOME/abcfs or ~/.cache/abcfs)\n"
             "\n"
             "Unmount with: fusermount3 -u MOUNTPOINT\n"
             "fstab: /data/shot.abc /mnt/shot fuse.abcfs ro,allow_other 0 0\n"
@@ -242,16 +251,20 @@ main(int argc, char *argv[])
         fprintf(stderr, "abcfs: invalid -o views=%s (hidden, visible or off)\n", cli.views);
         goto out_args;
     }
-    if (cli.cache != NULL && abcfs_main_size(cli.cache, &vo.cache_bytes) != 0) {
+    struct ogawa_open_opts open_opts = {.gz_index = cli.gzindex};
+    if (cli.cache != NULL &&
+        (abcfs_main_size(cli.cache, &vo.cache_bytes) != 0 || vo.cache_bytes == 0)) {
         fprintf(stderr, "abcfs: invalid -o cache=%s (a size such as 64M)\n", cli.cache);
         goto out_args;
     }
+    if (cli.cache != NULL)
+        open_opts.cache_bytes = vo.cache_bytes;
     if (abcfs_main_check_mountpoint(opts.mountpoint) != 0)
         goto out_args;
 
     /* Open before mounting: a bad archive must not leave a mount behind. */
     struct ogawa_err err = {0};
-    int rc = view_open(cli.archive, &fs.v, &err);
+    int rc = view_open_opts(cli.archive, &open_opts, &fs.v, &err);
     if (rc != 0) {
         char msg[256];
         ogawa_err_format(&err, msg, sizeof msg);
@@ -327,6 +340,7 @@ out_args:
     free(cli.check);
     free(cli.views);
     free(cli.cache);
+    free(cli.gzindex);
     fuse_opt_free_args(&args);
     return ret;
 }

@@ -108,6 +108,9 @@ struct view_attr {
 /* Opens an archive (abc_archive_open) and its top object.  Errors: those
  * of abc_archive_open and abc_archive_top.  *out is NULL on failure. */
 int view_open(const char *path, view **out, struct ogawa_err *err);
+/* Same, with options for a compressed archive (source.h; opts may be NULL). */
+int view_open_opts(const char *path, const struct ogawa_open_opts *opts, view **out,
+                   struct ogawa_err *err);
 void view_close(view *v);   /* accepts NULL */
 
 /*

@@ -111,13 +111,9 @@ view_mesh_read(view *v, struct view_node *n, uint64_t pos, uint64_t len, struct 
     if (len == 0 || i == nseg)
         return 0;
     /* all of it in one archive segment: an fd range, like a sample file */
-    if (seg[i].archive && pos + len <= seg[i].file_off + seg[i].len) {
-        out->fd = v->fd;
-        out->off = seg[i].archive_off + (pos - seg[i].file_off);
-        out->len = len;
-        out->src_end = seg[i].archive_off + seg[i].len;
-        return 0;
-    }
+    if (seg[i].archive && pos + len <= seg[i].file_off + seg[i].len)
+        return view_data_archive(v, seg[i].archive_off + (pos - seg[i].file_off), len,
+                                 seg[i].archive_off + seg[i].len, out, err);
     uint8_t *m = malloc((size_t)len);
     if (m == NULL)
         return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "source.h"
 #include "view_int.h"
 
 static void
@@ -470,10 +471,27 @@ view_stats_json(view *v, size_t *len)
     st.reads -= v->verify_reads <= st.reads ? v->verify_reads : st.reads;
     uint64_t served = atomic_load(&v->served_bytes), nodes, size;
     view_statfs(v, &size, &nodes);
+    /* A compressed archive's samples are read through its source, so its
+     * bytes_read is what was read of the compressed file, all of it. */
+    bool compressed = view_archive_fd(v) < 0;
+    uint64_t bytes_read = compressed ? st.source_bytes_read : st.bytes_read + served;
+    uint64_t blocks_read = compressed ? st.source_reads
+                                      : st.reads + atomic_load(&v->served_reads);
     struct view_buf b = {0};
     view_buf_printf(&b, "{\"archive_bytes\": %llu, \"bytes_read\": %llu, \"blocks_read\": %llu",
-                    (unsigned long long)size, (unsigned long long)(st.bytes_read + served),
-                    (unsigned long long)(st.reads + atomic_load(&v->served_reads)));
+                    (unsigned long long)size, (unsigned long long)bytes_read,
+                    (unsigned long long)blocks_read);
+    const ogawa_source *src = ogawa_archive_source(abc_archive_ogawa(v->arc));
+    view_buf_printf(&b, ", \"source\": {\"kind\": \"%s\", \"file_bytes\": %llu, "
+                        "\"bytes_read\": %llu, \"reads\": %llu, \"bytes_inflated\": %llu, "
+                        "\"cache_hits\": %llu, \"cache_misses\": %llu, "
+                        "\"cache_evictions\": %llu, \"cache_bytes\": %llu}",
+                    ogawa_source_kind_name(src),
+                    (unsigned long long)ogawa_source_identity(src)->size,
+                    (unsigned long long)st.source_bytes_read, (unsigned long long)st.source_reads,
+                    (unsigned long long)st.bytes_inflated, (unsigned long long)st.cache_hits,
+                    (unsigned long long)st.cache_misses, (unsigned long long)st.cache_evictions,
+                    (unsigned long long)st.cache_bytes);
     view_buf_printf(&b, ", \"parse_bytes_read\": %llu, \"parse_reads\": %llu",
                     (unsigned long long)st.bytes_read, (unsigned long long)st.reads);
     view_buf_printf(&b, ", \"sample_bytes_served\": %llu, \"sample_reads\": %llu",

@@ -157,6 +157,11 @@ int view_node_listing(view *v, struct view_node *n, struct view_dir **out,
                       struct ogawa_err *err);
 uint64_t view_node_entries(view *v, struct view_node *n, const struct view_dir *d);
 
+/* Serves archive bytes [off, off + len): an fd range for the caller to
+ * splice or pread, or (no fd: a compressed archive) a copy in out->mem. */
+int view_data_archive(view *v, uint64_t off, uint64_t len, uint64_t src_end,
+                      struct view_data *out, struct ogawa_err *err);
+
 /* view_dir.c */
 void view_dir_free(struct view_dir *d);
 /* reserved: ".info" and the views of the directory (NULL: ".info"). */

@@ -35,6 +35,7 @@
 
 #include "abc_mesh.h"
 #include "hash.h"
+#include "source.h"
 #include "view_int.h"
 
 #define VIEW_INO_KEY_BIT (1ULL << 63)
@@ -481,6 +482,13 @@ view_child_get(view *v, struct view_node *parent, uint64_t idx, bool keep, uint6
 int
 view_open(const char *path, view **out, struct ogawa_err *err)
 {
+    return view_open_opts(path, NULL, out, err);
+}
+
+int
+view_open_opts(const char *path, const struct ogawa_open_opts *opts, view **out,
+               struct ogawa_err *err)
+{
     *out = NULL;
     view *v = calloc(1, sizeof *v);
     if (v == NULL)
@@ -497,19 +505,18 @@ view_open(const char *path, view **out, struct ogawa_err *err)
         view_close(v);
         return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
     }
-    int rc = abc_archive_open(path, &v->arc, err);
+    int rc = abc_archive_open_opts(path, opts, &v->arc, err);
     if (rc == 0)
         rc = abc_archive_top(v->arc, &v->top, err);
     if (rc != 0) {
         view_close(v);
         return rc;
     }
-    v->fd = ogawa_archive_fd(abc_archive_ogawa(v->arc));
-    struct stat st;
-    if (fstat(v->fd, &st) == 0) {
-        v->mtime = st.st_mtim.tv_sec;
-        v->mtime_nsec = st.st_mtim.tv_nsec;
-    }
+    v->fd = ogawa_archive_fd(abc_archive_ogawa(v->arc));   /* -1: a compressed archive */
+    const struct ogawa_source_identity *src_id =
+        ogawa_source_identity(ogawa_archive_source(abc_archive_ogawa(v->arc)));
+    v->mtime = src_id->mtime_sec;
+    v->mtime_nsec = src_id->mtime_nsec;
     struct view_node *r = v->root;
     r->id = VIEW_ROOT_ID;
     r->key = VIEW_ROOT_KEY;
@@ -854,6 +861,32 @@ view_readlink(view *v, uint64_t id, char **target, size_t *len, struct ogawa_err
 }
 
 int
+view_data_archive(view *v, uint64_t off, uint64_t len, uint64_t src_end, struct view_data *out,
+                  struct ogawa_err *err)
+{
+    out->len = len;
+    out->src_end = src_end;
+    if (v->fd >= 0) {
+        out->fd = v->fd;
+        out->off = off;
+        return 0;
+    }
+    /* A compressed archive has no fd to splice from: its bytes are
+     * inflated through its source into a copy. */
+    out->fd = -1;
+    out->mem = len > 0 ? malloc(len) : NULL;
+    if (len > 0 && out->mem == NULL)
+        return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
+    int rc = len > 0 ? ogawa_archive_read(abc_archive_ogawa(v->arc), off, out->mem, len, err) : 0;
+    if (rc != 0) {
+        free(out->mem);
+        out->mem = NULL;
+        out->len = 0;
+    }
+    return rc;
+}
+
+int
 view_read(view *v, uint64_t id, uint64_t pos, uint64_t len, struct view_data *out,
           struct ogawa_err *err)
 {
@@ -881,12 +914,11 @@ view_read(view *v, uint64_t id, uint64_t pos, uint64_t len, struct view_data *ou
         else if (rc == 0)
             atomic_fetch_add_explicit(&v->mem_bytes, len, memory_order_relaxed);
     } else if (n->attr.type == VIEW_T_SAMPLE && n->raw) {
-        out->fd = v->fd;
-        out->off = n->data_off + pos;
-        out->len = len;
-        out->src_end = n->src_end;
-        atomic_fetch_add_explicit(&v->served_bytes, len, memory_order_relaxed);
-        atomic_fetch_add_explicit(&v->served_reads, 1, memory_order_relaxed);
+        rc = view_data_archive(v, n->data_off + pos, len, n->src_end, out, err);
+        if (rc == 0) {
+            atomic_fetch_add_explicit(&v->served_bytes, len, memory_order_relaxed);
+            atomic_fetch_add_explicit(&v->served_reads, 1, memory_order_relaxed);
+        }
     } else {
         /* A copy: the node may be forgotten before the caller is done. */
         out->mem = len > 0 ? malloc(len) : NULL;

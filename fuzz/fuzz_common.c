@@ -8,11 +8,16 @@
  * takes.  One memfd is reused (ftruncate + pwrite) and a dup of it handed
  * over per input, which costs three system calls instead of a
  * memfd_create per execution.
+ *
+ * A gzip input opened by path (fuzz_view) would keep its checkpoint index
+ * in the user's cache directory: XDG_CACHE_HOME is pointed at a temporary
+ * directory instead, removed at exit.
  */
 #include "fuzz_common.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +27,23 @@
 static int fuzz_memfd = -1;
 static char fuzz_path[64];
 static unsigned fuzz_formats_left;  /* ogawa_err_format calls left for this input */
+static char fuzz_cache[64];
+
+static int
+fuzz_cache_remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void
+fuzz_cache_remove(void)
+{
+    nftw(fuzz_cache, fuzz_cache_remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 _Noreturn void
 fuzz_fail(const char *file, int line, const char *what)
@@ -40,6 +62,12 @@ fuzz_input_fd(const uint8_t *data, size_t size)
             abort();
         }
         snprintf(fuzz_path, sizeof(fuzz_path), "/proc/self/fd/%d", fuzz_memfd);
+        snprintf(fuzz_cache, sizeof(fuzz_cache), "/tmp/abcfs-fuzz-cache-XXXXXX");
+        if (mkdtemp(fuzz_cache) == NULL || setenv("XDG_CACHE_HOME", fuzz_cache, 1) != 0) {
+            perror("fuzz cache directory");
+            abort();
+        }
+        atexit(fuzz_cache_remove);
     }
     if (ftruncate(fuzz_memfd, 0) != 0) {
         perror("ftruncate");

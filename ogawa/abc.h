@@ -126,6 +126,9 @@ typedef struct abc_compound abc_compound;
 int abc_archive_open(const char *path, abc_archive **out, struct ogawa_err *err);
 /* Same, on an fd the archive takes over (closed by _close or on failure). */
 int abc_archive_open_fd(int fd, abc_archive **out, struct ogawa_err *err);
+/* Same, with options for a compressed archive (source.h; opts may be NULL). */
+int abc_archive_open_opts(const char *path, const struct ogawa_open_opts *opts,
+                          abc_archive **out, struct ogawa_err *err);
 void abc_archive_close(abc_archive *a);     /* accepts NULL; all handles must be gone */
 
 const ogawa_archive *abc_archive_ogawa(const abc_archive *a);

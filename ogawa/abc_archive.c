@@ -275,9 +275,16 @@ fail:
 int
 abc_archive_open(const char *path, abc_archive **out, struct ogawa_err *err)
 {
+    return abc_archive_open_opts(path, NULL, out, err);
+}
+
+int
+abc_archive_open_opts(const char *path, const struct ogawa_open_opts *opts, abc_archive **out,
+                      struct ogawa_err *err)
+{
     *out = NULL;
     ogawa_archive *og;
-    int rc = ogawa_archive_open(path, &og, err);
+    int rc = ogawa_archive_open_opts(path, opts, &og, err);
     return rc ? rc : abc_archive_from_ogawa(og, out, err);
 }
 

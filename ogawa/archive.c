@@ -2,11 +2,9 @@
  * archive.c — the Ogawa container: header, groups, data blocks
  * (ogawa-format.md §1).
  *
- * Every access is a pread(2) of exactly the bytes needed, checked first
- * against the file size seen at open.  We do not mmap the file: a mapping
- * turns a file that shrinks under us into SIGBUS, while pread turns it into
- * a short read and an error value (issue 5: the archive may be truncated
- * while mounted).  The page cache makes repeated small preads cheap.
+ * Every access reads exactly the bytes needed through the archive's source
+ * (source.h: a plain file, or a gzip file inflated on demand), checked
+ * first against the archive size seen at open.
  *
  * Invariants checked here, once, for every caller:
  *   1. no block starts inside the 16-byte header (offset >= 16, or 0 = empty);
@@ -18,16 +16,14 @@
  */
 #include "ogawa.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "source.h"
 
 struct ogawa_archive {
-    int fd;                 /* read-only, owned */
-    uint64_t size;          /* file size at open; every range is checked against it */
+    ogawa_source *src;      /* owned */
+    uint64_t size;          /* archive size at open; every range is checked against it */
     uint64_t root;          /* root group offset from the header, 16 <= root < size */
     uint64_t bytes_read;    /* statistics, updated atomically */
     uint64_t reads;
@@ -46,33 +42,15 @@ ogawa_le64(const uint8_t *p)
     return v;   /* the library supports little-endian hosts only, as C++ Alembic does */
 }
 
-static int
-ogawa_io_fail(struct ogawa_err *err, int saved_errno, uint64_t off, const char *msg)
-{
-    ogawa_fail(err, OGAWA_E_IO, off, msg);
-    if (err)
-        err->sys_errno = saved_errno;
-    return OGAWA_E_IO;
-}
-
-/* Plain pread loop with no range check, for the header before size is trusted. */
+/* Reads through the source with no range check, for the header before
+ * size is trusted; counts what the container asked for. */
 static int
 ogawa_pread_all(const ogawa_archive *a, uint64_t off, void *buf, uint64_t len,
                 struct ogawa_err *err)
 {
-    uint8_t *p = buf;
-    uint64_t done = 0;
-    while (done < len) {
-        ssize_t got = pread(a->fd, p + done, len - done, (off_t)(off + done));
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            return ogawa_io_fail(err, errno, off, "cannot read archive");
-        }
-        if (got == 0)
-            return ogawa_io_fail(err, EIO, off, "archive is shorter than when it was opened");
-        done += (uint64_t)got;
-    }
+    int rc = ogawa_source_pread(a->src, off, buf, len, err);
+    if (rc)
+        return rc;
     /* The struct is shared between threads; counters are its only mutable part. */
     ogawa_archive *mut = (ogawa_archive *)a;
     __atomic_fetch_add(&mut->bytes_read, len, __ATOMIC_RELAXED);
@@ -90,34 +68,39 @@ ogawa_thread_bytes_read(void)
 int
 ogawa_archive_open(const char *path, ogawa_archive **out, struct ogawa_err *err)
 {
+    return ogawa_archive_open_opts(path, NULL, out, err);
+}
+
+int
+ogawa_archive_open_opts(const char *path, const struct ogawa_open_opts *opts,
+                        ogawa_archive **out, struct ogawa_err *err)
+{
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return ogawa_io_fail(err, errno, 0, "cannot open archive");
-    return ogawa_archive_open_fd(fd, out, err);
+    ogawa_source *src;
+    int rc = ogawa_source_open(path, opts, &src, err);
+    return rc ? rc : ogawa_archive_open_source(src, out, err);
 }
 
 int
 ogawa_archive_open_fd(int fd, ogawa_archive **out, struct ogawa_err *err)
 {
     *out = NULL;
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        return ogawa_io_fail(err, e, 0, "cannot stat archive");
-    }
-    if (S_ISDIR(st.st_mode)) {
-        close(fd);
-        return ogawa_io_fail(err, EISDIR, 0, "archive is a directory");
-    }
+    ogawa_source *src;
+    int rc = ogawa_source_open_plain_fd(fd, &src, err);
+    return rc ? rc : ogawa_archive_open_source(src, out, err);
+}
+
+int
+ogawa_archive_open_source(ogawa_source *src, ogawa_archive **out, struct ogawa_err *err)
+{
+    *out = NULL;
     ogawa_archive *a = calloc(1, sizeof(*a));
     if (!a) {
-        close(fd);
+        ogawa_source_close(src);
         return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory opening archive");
     }
-    a->fd = fd;
-    a->size = (uint64_t)st.st_size;
+    a->src = src;
+    a->size = ogawa_source_size(src);
 
     uint8_t header[OGAWA_HEADER_LEN];
     uint64_t have = a->size < sizeof(header) ? a->size : sizeof(header);
@@ -168,19 +151,29 @@ ogawa_archive_close(ogawa_archive *a)
 {
     if (!a)
         return;
-    close(a->fd);
+    ogawa_source_close(a->src);
     free(a);
 }
 
 uint64_t ogawa_archive_root(const ogawa_archive *a) { return a->root; }
 uint64_t ogawa_archive_size(const ogawa_archive *a) { return a->size; }
-int ogawa_archive_fd(const ogawa_archive *a) { return a->fd; }
+int ogawa_archive_fd(const ogawa_archive *a) { return ogawa_source_fd(a->src, NULL); }
+ogawa_source *ogawa_archive_source(const ogawa_archive *a) { return a->src; }
 
 void
 ogawa_archive_stats(const ogawa_archive *a, struct ogawa_stats *out)
 {
     out->bytes_read = __atomic_load_n(&a->bytes_read, __ATOMIC_RELAXED);
     out->reads = __atomic_load_n(&a->reads, __ATOMIC_RELAXED);
+    struct ogawa_source_stats ss;
+    ogawa_source_stats(a->src, &ss);
+    out->source_bytes_read = ss.bytes_read;
+    out->source_reads = ss.reads;
+    out->bytes_inflated = ss.bytes_inflated;
+    out->cache_hits = ss.cache_hits;
+    out->cache_misses = ss.cache_misses;
+    out->cache_evictions = ss.cache_evictions;
+    out->cache_bytes = ss.cache_bytes;
 }
 
 int

@@ -3,9 +3,11 @@
  * file (ogawa-format.md §1).  This layer knows nothing of Alembic objects
  * or properties; abc.h builds those on top of it.
  *
- * Reading is by pread(2) on one fd: no mapping, no whole-file buffer, so
- * memory does not grow with the archive, and every byte read is counted
- * (ogawa_archive_stats) so that laziness can be measured.  Every offset and
+ * Reading goes through a source (source.h): pread(2) on a plain file, or
+ * inflate of just the needed blocks of a gzip file.  No mapping, no
+ * whole-file buffer, so memory does not grow with the archive, and every
+ * byte read is counted (ogawa_archive_stats) so that laziness can be
+ * measured.  Every offset and
  * size taken from the file is checked against the file size before use.
  *
  * Thread-safety: an open ogawa_archive is immutable apart from its atomic
@@ -71,9 +73,18 @@ typedef struct ogawa_archive ogawa_archive;
 /* Counters of what was read from the file since open (atomic, approximate
  * under concurrency only in that they are read without a lock). */
 struct ogawa_stats {
-    uint64_t bytes_read;    /* bytes returned by pread */
-    uint64_t reads;         /* pread calls */
+    uint64_t bytes_read;    /* archive bytes the container read */
+    uint64_t reads;         /* its reads */
+    /* The source below (source.h): for a plain file, bytes and preads of
+     * the file; for a gzip file, compressed bytes read, and the block
+     * cache of inflated data. */
+    uint64_t source_bytes_read, source_reads;
+    uint64_t bytes_inflated;
+    uint64_t cache_hits, cache_misses, cache_evictions, cache_bytes;
 };
+
+struct ogawa_open_opts;     /* source.h */
+typedef struct ogawa_source ogawa_source;
 
 /*
  * Opens an Ogawa file read-only and reads its 16-byte header only.
@@ -82,15 +93,26 @@ struct ogawa_stats {
  * that the root group offset lies inside the file (OGAWA_E_CORRUPT).
  * Also OGAWA_E_IO, OGAWA_E_NOMEM.  *out is NULL on failure.
  * ogawa_archive_open_fd takes ownership of fd (closed by _close, or on
- * failure).
+ * failure) and reads it as a plain file, whatever its first bytes (use
+ * ogawa_source_open_fd and ogawa_archive_open_source for gzip detection).
  */
 int ogawa_archive_open(const char *path, ogawa_archive **out, struct ogawa_err *err);
 int ogawa_archive_open_fd(int fd, ogawa_archive **out, struct ogawa_err *err);
+/* The same with options for a compressed source (source.h; opts may be
+ * NULL), or on a source already open (owned from then on, closed on
+ * failure).  A gzip file is recognized by its first bytes. */
+int ogawa_archive_open_opts(const char *path, const struct ogawa_open_opts *opts,
+                            ogawa_archive **out, struct ogawa_err *err);
+int ogawa_archive_open_source(ogawa_source *src, ogawa_archive **out, struct ogawa_err *err);
 void ogawa_archive_close(ogawa_archive *a);     /* accepts NULL */
 
 uint64_t ogawa_archive_root(const ogawa_archive *a);   /* root group offset */
-uint64_t ogawa_archive_size(const ogawa_archive *a);   /* file size at open */
-int ogawa_archive_fd(const ogawa_archive *a);          /* for zero-copy serving; do not close */
+uint64_t ogawa_archive_size(const ogawa_archive *a);   /* archive size at open */
+/* For zero-copy serving: the plain file's fd (archive offset = file
+ * offset; do not close), or -1 when bytes must be read with
+ * ogawa_archive_read (a compressed source). */
+int ogawa_archive_fd(const ogawa_archive *a);
+ogawa_source *ogawa_archive_source(const ogawa_archive *a);
 void ogawa_archive_stats(const ogawa_archive *a, struct ogawa_stats *out);
 /* Bytes the calling thread has read from any archive since it started:
  * the difference over one call is what that call read, whatever other

@@ -1,0 +1,71 @@
+/*
+ * source_int.h — what the kinds of source share (source.c) and the block
+ * cache of inflated data (block_cache.c).  Not installed.
+ */
+#ifndef OGAWA_SOURCE_INT_H
+#define OGAWA_SOURCE_INT_H
+
+#include <sys/stat.h>
+
+#include "source.h"
+
+struct ogawa_block_cache;
+
+struct ogawa_source_ops {
+    /* off/len already checked against s->size, len > 0. */
+    int (*read)(ogawa_source *s, uint64_t off, void *buf, uint64_t len, struct ogawa_err *err);
+    void (*close)(ogawa_source *s);     /* frees impl only */
+};
+
+struct ogawa_source {
+    const struct ogawa_source_ops *ops;
+    enum ogawa_source_kind kind;
+    int fd;                     /* the underlying file, read-only, owned */
+    uint64_t size;              /* archive bytes */
+    struct ogawa_source_identity id;
+    uint64_t bytes_read;        /* from fd, updated atomically */
+    uint64_t reads;
+    uint64_t bytes_inflated;
+    struct ogawa_block_cache *cache;    /* NULL for a plain file */
+    void *impl;                 /* the kind's own state */
+};
+
+/* Records an OGAWA_E_IO with its errno. */
+int ogawa_source_io_fail(struct ogawa_err *err, int sys_errno, uint64_t off, const char *msg);
+
+/* Reads exactly len bytes of the underlying file at file offset off,
+ * counting them; reaching the end of file is OGAWA_E_IO with EIO (msg
+ * names it: the file is shorter than it was). */
+int ogawa_source_raw_pread(ogawa_source *s, uint64_t off, void *buf, uint64_t len,
+                           struct ogawa_err *err);
+
+/* Each kind's open: takes ownership of s (filled with fd, id, counters),
+ * sets ops, size, impl, cache; on failure leaves s for the caller to close. */
+int ogawa_source_file_init(ogawa_source *s, struct ogawa_err *err);
+int ogawa_source_bgzf_init(ogawa_source *s, const struct ogawa_open_opts *opts, bool *not_bgzf,
+                           struct ogawa_err *err);
+int ogawa_source_gzip_init(ogawa_source *s, const struct ogawa_open_opts *opts,
+                           struct ogawa_err *err);
+
+/* ---- block cache ------------------------------------------------------------
+ * Blocks are numbered 0..n_blocks-1 by the source; a block's bytes are
+ * made by fill (inflate) on a miss and kept, least recently used evicted
+ * first, while the total stays within the capacity (a block being copied
+ * out is never evicted, so the total may pass the capacity by the blocks
+ * in use at once).  A miss marks the block in flight: other threads that
+ * want it wait for that one inflate instead of doing their own. */
+typedef int (*ogawa_block_fill)(ogawa_source *s, uint64_t idx, uint8_t *buf, uint64_t len,
+                                struct ogawa_err *err);
+
+struct ogawa_block_cache *ogawa_block_cache_new(uint64_t capacity, uint64_t n_blocks);
+void ogawa_block_cache_free(struct ogawa_block_cache *c);    /* accepts NULL */
+
+/* Copies len bytes at off inside block idx (block_len bytes long) to dst. */
+int ogawa_block_cache_copy(struct ogawa_block_cache *c, ogawa_source *s, uint64_t idx,
+                           uint64_t block_len, uint64_t off, void *dst, uint64_t len,
+                           ogawa_block_fill fill, struct ogawa_err *err);
+
+/* Adds the cache's counters to out (hits, misses, evictions, bytes held). */
+void ogawa_block_cache_stats(struct ogawa_block_cache *c, struct ogawa_source_stats *out);
+
+#endif
