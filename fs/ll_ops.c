@@ -24,7 +24,7 @@
  *
  * Errors become errno only through view_errno.  Damage in the archive is
  * logged once per failing request with its offset.  An archive truncated
- * under the mount is caught before a sample is served (abcfs_ll_shrunk):
+ * or changed under the mount is caught before bytes are served (abcfs_ll_changed):
  * EIO, never a short read.
  */
 #include <errno.h>
@@ -342,30 +342,21 @@ abcfs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 /*
- * True when the bytes a sample comes from are no longer all inside the
- * archive: it was truncated under the mount.  Served from the fd, such a
- * range would go out short or empty (splice and pread stop at the end of
- * file), which a reader takes for a shorter file; a converted sample would
- * go out as bytes the archive no longer holds.  One fstat per sample read
- * is cheap next to the read itself.  Logged once per mount.
+ * True when the archive is no longer the file that was opened (another
+ * inode, size, mtime or ctime: truncated, rewritten in place, replaced):
+ * bytes read from it now could be new bytes under the old tree's sizes,
+ * so nothing is served (EIO), never a short or substituted read.  One
+ * fstat per read is cheap next to the read itself.  Logged once.
  */
 static bool
-abcfs_ll_shrunk(struct abcfs *fs, const struct view_data *d)
+abcfs_ll_changed(struct abcfs *fs)
 {
-    struct stat st;
-    uint64_t end = d->src_end;
-    int fd = view_archive_fd(fs->v);
-    if (fd < 0)
-        return false;   /* compressed: the source checks every block it inflates */
-    if (d->fd >= 0 && d->off + d->len > end)
-        end = d->off + d->len;
-    if (end == 0 || fstat(fd, &st) != 0 || (uint64_t)st.st_size >= end)
+    struct ogawa_err err = {0};
+    if (view_check_archive(fs->v, &err) == 0)
         return false;
     if (!atomic_exchange(&fs->shrink_logged, true))
-        fuse_log(FUSE_LOG_ERR,
-                 "abcfs: the archive shrank under the mount (now %lld bytes, a sample "
-                 "needs %llu): reads of samples past its end answer EIO\n",
-                 (long long)st.st_size, (unsigned long long)end);
+        fuse_log(FUSE_LOG_ERR, "abcfs: %s: reads answer EIO from now on\n",
+                 err.msg != NULL ? err.msg : "the archive changed under the mount");
     return true;
 }
 
@@ -380,7 +371,7 @@ abcfs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fus
     int rc = view_read(fs->v, ino, off < 0 ? 0 : (uint64_t)off, size, &d, &err);
     if (rc != 0) {
         abcfs_ll_fail(req, rc, &err);
-    } else if (abcfs_ll_shrunk(fs, &d)) {
+    } else if (abcfs_ll_changed(fs)) {
         fuse_reply_err(req, EIO);
     } else if (d.fd >= 0 && d.len > 0) {
         struct fuse_bufvec bv = FUSE_BUFVEC_INIT((size_t)d.len);

@@ -123,6 +123,9 @@ void view_close(view *v);   /* accepts NULL */
 int view_verify(view *v, uint64_t budget, bool *complete, struct ogawa_err *err);
 
 const abc_archive *view_archive(const view *v);
+/* Is the archive still the file opened (ogawa_source_check)?  0, or an
+ * error (EIO): then nothing read from it may be served. */
+int view_check_archive(view *v, struct ogawa_err *err);
 int view_archive_fd(const view *v);     /* to serve raw sample bytes */
 
 /* The root's attributes (no lookup is counted: the root is always held). */

@@ -585,6 +585,12 @@ view_configure(view *v, const struct view_options *o)
     pthread_mutex_unlock(&v->cache_lock);
 }
 
+int
+view_check_archive(view *v, struct ogawa_err *err)
+{
+    return ogawa_source_check(ogawa_archive_source(abc_archive_ogawa(v->arc)), err);
+}
+
 const abc_archive *
 view_archive(const view *v)
 {

@@ -6,6 +6,7 @@
 #include "source_int.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,21 @@ ogawa_source_fd(const ogawa_source *s, uint64_t *base)
     if (base)
         *base = 0;
     return s->kind == OGAWA_SOURCE_FILE ? s->fd : -1;
+}
+
+int
+ogawa_source_check(const ogawa_source *s, struct ogawa_err *err)
+{
+    struct stat st;
+    if (fstat(s->fd, &st) != 0)
+        return ogawa_source_io_fail(err, errno, 0, "cannot stat the archive");
+    const struct ogawa_source_identity *id = &s->id;
+    if ((uint64_t)st.st_dev != id->dev || (uint64_t)st.st_ino != id->ino ||
+        (uint64_t)st.st_size != id->size || st.st_mtim.tv_sec != id->mtime_sec ||
+        st.st_mtim.tv_nsec != id->mtime_nsec || st.st_ctim.tv_sec != id->ctime_sec ||
+        st.st_ctim.tv_nsec != id->ctime_nsec)
+        return ogawa_source_io_fail(err, EIO, 0, "the archive changed since it was opened");
+    return 0;
 }
 
 int

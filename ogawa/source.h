@@ -107,6 +107,10 @@ int ogawa_source_pread(ogawa_source *s, uint64_t off, void *buf, uint64_t len,
 int ogawa_source_fd(const ogawa_source *s, uint64_t *base);
 
 const struct ogawa_source_identity *ogawa_source_identity(const ogawa_source *s);
+/* Is the file still the one opened (same device, inode, size, mtime and
+ * ctime)?  0, or OGAWA_E_IO with EIO: bytes read now could be another
+ * file's, so nothing may be served from it. */
+int ogawa_source_check(const ogawa_source *s, struct ogawa_err *err);
 void ogawa_source_stats(const ogawa_source *s, struct ogawa_source_stats *out);
 
 /*
