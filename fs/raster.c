@@ -59,6 +59,7 @@ struct raster {
     double axis[3][3];                /* axis[k]: screen coordinate k per world unit along x, y, z */
     double scale;                     /* pixels per world unit */
     double light[3];                  /* unit direction towards the light, screen space */
+    uint64_t work;                    /* pixel tests made by raster_fill so far */
 };
 
 /* Camera basis (unit vectors, world space): right = (1, 0, -1)/sqrt 2,
@@ -327,6 +328,14 @@ raster_fill(struct raster *r, struct raster_vtx v0, struct raster_vtx v1, struct
         j_hi = RASTER_SIZE - 1;
     if (i_lo > i_hi || j_lo > j_hi)
         return;
+    /* A bound on the work of one picture: 10^7 faces that each cover the
+     * whole image would take minutes; past the budget the rest of the
+     * faces are left out (the same ones every time: the picture stays
+     * deterministic). */
+    uint64_t box = (uint64_t)(i_hi - i_lo + 1) * (uint64_t)(j_hi - j_lo + 1);
+    if (r->work + box > RASTER_WORK_MAX)
+        return;
+    r->work += box;
 
     /* w_k is the edge function of the edge opposite vertex k: twice the
      * area of (P, the edge), so w0 + w1 + w2 = area and w_k / area are the

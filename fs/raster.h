@@ -38,6 +38,9 @@
 
 #define RASTER_SIZE 256     /* width and height of the image, pixels */
 #define RASTER_MARGIN 8     /* pixels left free on each side of the box */
+/* Pixel tests one picture may make filling faces (about a second of work);
+ * faces past it are not drawn. */
+#define RASTER_WORK_MAX (1ull << 30)
 
 struct raster;
 

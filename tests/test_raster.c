@@ -718,6 +718,28 @@ test_raster_deterministic(void **state)
     raster_free(b);
 }
 
+/* Faces that each cover the whole image: past RASTER_WORK_MAX pixel tests
+ * the rest are left out, so a hostile mesh cannot stall a picture; the
+ * first ones are drawn. */
+static void
+test_raster_work_bound(void **state)
+{
+    (void)state;
+    double lo[3] = {0, 0, 0}, hi[3] = {1, 1, 1};
+    struct raster *r;
+    assert_int_equal(raster_init(&r, lo, hi), 0);
+    double a[3] = {-100, 0, -100}, b[3] = {100, 0, -100}, c[3] = {0, 0, 100};
+    uint64_t faces = 4 * (RASTER_WORK_MAX / ((uint64_t)RASTER_SIZE * RASTER_SIZE)) + 10;
+    for (uint64_t i = 0; i < faces; i++)
+        raster_triangle(r, a, b, c);
+    const uint8_t *px = raster_pixels(r);
+    int drawn = 0;
+    for (int i = 0; i < RASTER_SIZE * RASTER_SIZE; i++)
+        drawn += px[4 * i + 3] != 0;
+    assert_true(drawn > RASTER_SIZE * RASTER_SIZE / 2);
+    raster_free(r);
+}
+
 int
 main(void)
 {
@@ -738,6 +760,7 @@ main(void)
         cmocka_unit_test(test_raster_degenerate_draws_nothing),
         cmocka_unit_test(test_raster_huge_coordinates),
         cmocka_unit_test(test_raster_deterministic),
+        cmocka_unit_test(test_raster_work_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
