@@ -201,8 +201,11 @@ test_times_interleaved(void **state)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
+    /* test_view_cache --write PATH: only the archive, for benchmarks */
+    if (argc == 3 && strcmp(argv[1], "--write") == 0)
+        return write_shapes(argv[2]) == 0 ? 0 : 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cache_lru_and_bound),
         cmocka_unit_test(test_wstring_held_once),
