@@ -70,12 +70,14 @@ def stats_delta(before, after):
     req = {k: after['requests'][k] - before['requests'][k] for k in after['requests']}
     return {'bytes_read': after['bytes_read'] - before['bytes_read'],
             'parse_reads': after['parse_reads'] - before['parse_reads'],
+            'renders': after['view_cache']['renders'] - before['view_cache']['renders'],
             'requests': {k: v for k, v in req.items() if v}}
 
 
 def fmt_delta(d):
-    return '%d archive reads, %d B; requests %s' % (
+    return '%d archive reads, %d B;%s requests %s' % (
         d['parse_reads'], d['bytes_read'],
+        ' %d renders;' % d['renders'] if d['renders'] else '',
         ' '.join('%s %d' % kv for kv in sorted(d['requests'].items())) or 'none')
 
 
@@ -264,28 +266,33 @@ class GeomBench(bm.Bench):
 
     def walk_by_name(self, mnt, kind):
         """Reads, by name, every .ply (KIND 'ply') or raw P sample file
-        (KIND 'raw') of the mesh archive; returns (files, bytes)."""
+        (KIND 'raw') of the mesh archive, or only stats every .ply (KIND
+        'ply stat': their layouts, nothing rendered); returns (files,
+        bytes)."""
         buf = bytearray(bm.CHUNK)
         files = nbytes = 0
         for i in range(self.a.objects):
             for f in range(self.a.frames):
-                if kind == 'ply':
-                    rel = 'xf%d/mesh%d/.ply/%04d.ply' % (i, i, f)
-                else:
+                if kind == 'raw':
                     rel = 'xf%d/mesh%d/.geom/P/%04d.f32' % (i, i, f)
-                nbytes += bm.read_file(os.path.join(mnt, rel), buf)
+                else:
+                    rel = 'xf%d/mesh%d/.ply/%04d.ply' % (i, i, f)
+                if kind == 'ply stat':
+                    nbytes += os.stat(os.path.join(mnt, rel)).st_size
+                else:
+                    nbytes += bm.read_file(os.path.join(mnt, rel), buf)
                 files += 1
         return files, nbytes
 
     def rss(self):
         archive = self.mesh_archive()
         size = os.path.getsize(archive)
-        variants = [('raw', []), ('ply', [])]
+        variants = [('raw', []), ('ply', []), ('ply stat', [])]
         hwm = {v: [] for v, _ in variants}
         secs = {v: [] for v, _ in variants}
         info = {}
         for r in range(self.a.repeat):
-            order = variants[r % 2:] + variants[:r % 2]
+            order = variants[r % 3:] + variants[:r % 3]
             for name, opts in order:
                 mnt = self.mnt('rss')
                 with self.abcfs(archive, mnt, opts) as m:
@@ -295,10 +302,10 @@ class GeomBench(bm.Bench):
                     secs[name].append(t)
                     st = bm.stats(mnt)
                     info[name] = (files, nbytes, rss0, m.status('VmRSS'), st)
-            bm.log('run %d: raw %d files in %.1f s, peak %.1f MiB; ply %d files in %.1f s, '
-                   'peak %.1f MiB' % (r + 1, info['raw'][0], secs['raw'][-1],
-                                      hwm['raw'][-1] / MIB, info['ply'][0], secs['ply'][-1],
-                                      hwm['ply'][-1] / MIB))
+            bm.log('run %d: %s' % (r + 1, '; '.join(
+                '%s %d files in %.1f s, peak %.1f MiB, %d nodes'
+                % (n, info[n][0], secs[n][-1], hwm[n][-1] / MIB, info[n][4]['nodes'])
+                for n, _ in variants)))
         files, nbytes, rss0, rss_now, st = info['ply']
         vc = st['view_cache']
         self.figure('3. daemon peak RSS after reading %d .ply (%.0f MB) of %.0f MB'
@@ -314,6 +321,10 @@ class GeomBench(bm.Bench):
                       vc['evictions']))
         self.figure('   time of the walk, .ply vs raw P (info)', secs['ply'], 'raw P', secs['raw'],
                     fmt=lambda t: '%.1f s' % t)
+        st = info['ply stat'][4]
+        self.figure('   peak RSS after only stat of every .ply (layouts; info)', hwm['ply stat'],
+                    'raw P', hwm['raw'], None, None,
+                    lambda b: '%.1f MiB (%d nodes)' % (b / MIB, st['nodes']))
 
     # 4 --------------------------------------------------------------------
 
