@@ -7,6 +7,7 @@
  *   abcgen big --mib M OUT
  *   abcgen wide --children N OUT
  *   abcgen deep --depth N OUT
+ *   abcgen xdeep --depth N [--frames F] OUT
  *   abcgen samples --samples N OUT
  *   abcgen names OUT
  *   abcgen instances --objects N OUT
@@ -32,6 +33,7 @@ usage(void)
             "       abcgen big --mib M OUT\n"
             "       abcgen wide --children N OUT\n"
             "       abcgen deep --depth N OUT\n"
+            "       abcgen xdeep --depth N [--frames F] OUT\n"
             "       abcgen samples --samples N OUT\n"
             "       abcgen names OUT\n"
             "       abcgen instances --objects N OUT\n"
@@ -100,6 +102,8 @@ main(int argc, char **argv)
         gen_wide(out, children);
     else if (strcmp(mode, "deep") == 0 && depth >= 0)
         gen_deep(out, depth);
+    else if (strcmp(mode, "xdeep") == 0 && depth >= 0)
+        gen_xdeep(out, depth, frames >= 0 ? frames : 3);
     else if (strcmp(mode, "samples") == 0 && samples >= 0)
         gen_samples(out, samples);
     else if (strcmp(mode, "names") == 0)

@@ -13,6 +13,10 @@
  *   abcgen big --mib M OUT           one uint8 array sample of M MiB
  *   abcgen wide --children N OUT     one object with N children
  *   abcgen deep --depth N OUT        N objects nested in a chain
+ *   abcgen xdeep --depth N [--frames F] OUT
+ *                                    N Xforms nested in a chain, each a
+ *                                    translate whose value changes over F
+ *                                    samples (default 3) at 24 fps
  *   abcgen samples --samples N OUT   one float64 property with N samples
  *   abcgen names OUT                 objects and properties with odd names
  *                                    ('%', control bytes, NUL, ".", "..",
@@ -325,6 +329,64 @@ gen_deep(const char *out, long depth)
     CHECK(abc_wprop_add_scalar(abc_wobject_props(o), abc_wstr("depth"), NULL, ABC_POD_INT32, 1, 0,
                                &p, &err));
     CHECK(abc_wprop_add_sample(p, &v, 4, &err));
+    gen_close(w);     /* innermost first */
+}
+
+/*
+ * A chain of Xforms x0/x1/.../x{N-1}, as the C++ OXform writes each one
+ * (.inherits and .vals animated, .ops constant, isNotConstantIdentity):
+ * object k translates by (1, k, f) at frame f, so the world matrix of the
+ * deepest object at frame f translates by (N, N(N-1)/2, N f).  Every
+ * Xform shares one uniform time sampling, so the union of times stays F.
+ */
+void
+gen_xdeep(const char *out, long depth, long n_frames)
+{
+    if (n_frames < 1)
+        n_frames = 1;
+    abc_writer *w = gen_open(out, 24.0);
+    struct ogawa_err err;
+    uint32_t ts = gen_uniform(w, 1.0 / 24);
+    abc_wprop **inherits = calloc((size_t)depth + 1, sizeof(*inherits));
+    abc_wprop **vals = calloc((size_t)depth + 1, sizeof(*vals));
+    if (!inherits || !vals) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        exit(2);
+    }
+    abc_wobject *o = abc_writer_top(w);
+    for (long k = 0; k < depth; k++) {
+        char name[32];
+        abc_wprop *xform, *p;
+        const uint8_t yes = 1, op = 0x10;   /* translate, no hint */
+        snprintf(name, sizeof(name), "x%ld", k);
+        CHECK(abc_wobject_add_child(o, abc_wstr(name),
+                                    ABC_WMETA("schema", "AbcGeom_Xform_v3", "schemaObjTitle",
+                                              "AbcGeom_Xform_v3:.xform"),
+                                    &o, &err));
+        CHECK(abc_wprop_add_compound(abc_wobject_props(o), abc_wstr(".xform"),
+                                     ABC_WMETA("schema", "AbcGeom_Xform_v3"), &xform, &err));
+        CHECK(abc_wprop_add_scalar(xform, abc_wstr("isNotConstantIdentity"), NULL, ABC_POD_BOOL,
+                                   1, 0, &p, &err));
+        CHECK(abc_wprop_add_sample(p, &yes, 1, &err));
+        CHECK(abc_wprop_finish(p, &err));
+        CHECK(abc_wprop_add_scalar(xform, abc_wstr(".inherits"), NULL, ABC_POD_BOOL, 1, ts,
+                                   &inherits[k], &err));
+        CHECK(abc_wprop_add_scalar(xform, abc_wstr(".vals"), NULL, ABC_POD_FLOAT64, 3, ts,
+                                   &vals[k], &err));
+        CHECK(abc_wprop_add_scalar(xform, abc_wstr(".ops"), NULL, ABC_POD_UINT8, 1, 0, &p, &err));
+        CHECK(abc_wprop_add_sample(p, &op, 1, &err));
+        CHECK(abc_wprop_finish(p, &err));
+    }
+    for (long f = 0; f < n_frames; f++) {
+        for (long k = 0; k < depth; k++) {
+            const uint8_t yes = 1;
+            const double t[3] = {1.0, (double)k, (double)f};
+            CHECK(abc_wprop_add_sample(inherits[k], &yes, 1, &err));
+            CHECK(abc_wprop_add_sample(vals[k], t, sizeof(t), &err));
+        }
+    }
+    free(inherits);
+    free(vals);
     gen_close(w);     /* innermost first */
 }
 

@@ -20,6 +20,8 @@ void gen_big(const char *out, long mib);
 void gen_wide(const char *out, long n);
 /* N objects nested in a chain. */
 void gen_deep(const char *out, long depth);
+/* N Xforms nested in a chain, each a translate animated over F samples. */
+void gen_xdeep(const char *out, long depth, long n_frames);
 /* One float64 property with N samples. */
 void gen_samples(const char *out, long n);
 /* Objects and properties with odd names. */
