@@ -924,10 +924,12 @@ static int
 view_read_head_piece(view *v, const char *hdr, uint64_t hlen, const struct view_piece *p,
                      uint64_t pos, uint64_t len, struct view_data *out, struct ogawa_err *err)
 {
-    if (p->raw && pos >= hlen && len > 0)
+    if (len == 0)
+        return 0;   /* at or past the end */
+    if (p->raw && pos >= hlen)
         return view_data_archive(v, p->off + (pos - hlen), len, p->src_end, out, err);
-    uint8_t *m = len > 0 ? malloc((size_t)len) : NULL;
-    if (len > 0 && m == NULL)
+    uint8_t *m = malloc((size_t)len);
+    if (m == NULL)
         return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
     uint64_t k = 0;
     if (pos < hlen) {
