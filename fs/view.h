@@ -300,6 +300,8 @@ void view_buf_puts(struct view_buf *b, const char *s);
 void view_buf_printf(struct view_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void view_buf_json_str(struct view_buf *b, const char *raw, size_t len);
+/* Takes over a malloc'ed buffer of len bytes as b's text. */
+void view_buf_adopt(struct view_buf *b, void *bytes, size_t len);
 void view_buf_free(struct view_buf *b);
 
 #endif

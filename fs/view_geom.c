@@ -94,9 +94,7 @@ view_chunk_render(view *v, void *vctx, struct view_buf *b, struct ogawa_err *err
     int rc = abc_mesh_file_chunk(x->f, x->chunk, &bytes, &len, err);
     if (rc != 0)
         return rc;
-    free(b->ptr);
-    b->ptr = (char *)bytes;
-    b->len = b->cap = (size_t)len;
+    view_buf_adopt(b, bytes, (size_t)len);
     return 0;
 }
 
@@ -135,13 +133,7 @@ view_mesh_read(view *v, struct view_node *n, uint64_t pos, uint64_t len, struct 
     }
     if (rc == 0 && k != len)
         rc = ogawa_fail(err, OGAWA_E_CORRUPT, 0, "a mesh file changed size");
-    if (rc != 0) {
-        free(m);
-        return rc;
-    }
-    out->mem = m;
-    out->len = len;
-    return 0;
+    return view_data_mem(out, m, len, rc);
 }
 
 /* ---- pictures ------------------------------------------------------------- */
@@ -279,9 +271,7 @@ view_png_of(struct raster *r, struct view_buf *b, struct ogawa_err *err)
     int rc = png_encode_rgba(raster_pixels(r), RASTER_SIZE, RASTER_SIZE, &png, &len);
     if (rc != 0)
         return ogawa_fail(err, OGAWA_E_NOMEM, 0, "the picture cannot be encoded");
-    free(b->ptr);
-    b->ptr = (char *)png;
-    b->len = b->cap = len;
+    view_buf_adopt(b, png, (size_t)len);
     return 0;
 }
 
@@ -336,9 +326,7 @@ view_preview_render(view *v, void *vctx, struct view_buf *b, struct ogawa_err *e
         if (png_encode_rgba(rgba, VIEW_PICTURE_SIZE, VIEW_PICTURE_SIZE, &png, &len) != 0) {
             rc = ogawa_fail(err, OGAWA_E_NOMEM, 0, "the picture cannot be encoded");
         } else {
-            free(b->ptr);
-            b->ptr = (char *)png;
-            b->len = b->cap = len;
+            view_buf_adopt(b, png, (size_t)len);
         }
     }
     free(rgba);
@@ -494,11 +482,5 @@ view_preview_read(view *v, struct view_node *n, uint64_t pos, uint64_t len,
     if (len > 0 && m == NULL)
         return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
     int rc = view_cache_read(v, k1, VIEW_CK_PNG, fn, &x, n->attr.size, pos, len, m, err);
-    if (rc != 0) {
-        free(m);
-        return rc;
-    }
-    out->mem = m;
-    out->len = len;
-    return 0;
+    return view_data_mem(out, m, len, rc);
 }

@@ -162,6 +162,10 @@ uint64_t view_node_entries(view *v, struct view_node *n, const struct view_dir *
 int view_data_archive(view *v, uint64_t off, uint64_t len, uint64_t src_end,
                       struct view_data *out, struct ogawa_err *err);
 
+/* Hands m (len bytes) to the caller as out's copy when rc is 0, else
+ * frees it; returns rc. */
+int view_data_mem(struct view_data *out, void *m, uint64_t len, int rc);
+
 /* view_dir.c */
 void view_dir_free(struct view_dir *d);
 /* reserved: ".info" and the views of the directory (NULL: ".info"). */
@@ -247,6 +251,8 @@ int view_vdir_entry(view *v, struct view_node *n, uint64_t pos, char name[VIEW_E
 /* Key of name in a series or view directory; false if none. */
 bool view_vdir_lookup(view *v, struct view_node *n, const char *name, size_t len,
                       uint64_t *key, struct ogawa_err *err);
+/* The key of view `name` among the views of directory n, if it has it. */
+bool view_views_key(view *v, struct view_node *n, const char *name, size_t len, uint64_t *key);
 /* Fills node c (parent, idx = key, attr basics set) below a series or view
  * directory, or a view entry of any directory. */
 int view_views_fill(view *v, struct view_node *c, struct ogawa_err *err);

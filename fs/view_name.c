@@ -360,6 +360,14 @@ view_buf_printf(struct view_buf *b, const char *fmt, ...)
 }
 
 void
+view_buf_adopt(struct view_buf *b, void *bytes, size_t len)
+{
+    free(b->ptr);
+    b->ptr = bytes;
+    b->len = b->cap = len;
+}
+
+void
 view_buf_free(struct view_buf *b)
 {
     free(b->ptr);

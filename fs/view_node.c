@@ -633,22 +633,6 @@ view_copy_name(char *out, size_t *len, const char *name, size_t n)
     *len = n;
 }
 
-/* The key of view name in object or compound directory p, if it has it. */
-static bool
-view_node_view_key(view *v, struct view_node *p, const char *name, size_t len, uint64_t *key)
-{
-    int kinds[VIEW_VK_COUNT];
-    unsigned nv = view_views_at(v, p, kinds);
-    for (unsigned k = 0; k < nv; k++) {
-        const char *vn = view_kind_name(kinds[k]);
-        if (strlen(vn) == len && memcmp(vn, name, len) == 0) {
-            *key = VIEW_KEY_VIEW + (uint64_t)kinds[k];
-            return true;
-        }
-    }
-    return false;
-}
-
 /* The key of listing position pos of directory n (and its name and type
  * when name is not NULL). */
 static int
@@ -707,7 +691,7 @@ view_lookup(view *v, uint64_t parent, const char *name, size_t len, uint64_t *id
         rc = view_node_listing(v, p, &d, err);
         long long i = rc == 0 ? view_dir_find(d, name, len) : 0;
         idx = (uint64_t)i;
-        if (i < 0 && !view_node_view_key(v, p, name, len, &idx))
+        if (i < 0 && !view_views_key(v, p, name, len, &idx))
             rc = ogawa_fail(err, OGAWA_E_NOENT, 0, "no such entry");
     }
     if (rc == 0)
@@ -864,6 +848,19 @@ view_readlink(view *v, uint64_t id, char **target, size_t *len, struct ogawa_err
     }
     view_node_unpin(v, n);
     return rc;
+}
+
+int
+view_data_mem(struct view_data *out, void *m, uint64_t len, int rc)
+{
+    if (rc != 0) {
+        free(m);
+        return rc;
+    }
+    out->fd = -1;
+    out->mem = m;
+    out->len = len;
+    return 0;
 }
 
 int

@@ -225,6 +225,12 @@ struct view_expand_ctx {
     uint32_t i;
 };
 
+static uint32_t
+view_u32le(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 /* views.md ".expanded": vals[indices[k]] for every k, each property taken
  * at sample i clamped to its last; an empty index sample gives the values
  * unchanged; an index past the values is VIEW_E_BADSRC (EIO). */
@@ -274,8 +280,7 @@ view_expand_render(view *v, void *vctx, struct view_buf *b, struct ogawa_err *er
         start[nstr] = (size_t)vlen;
         uint64_t nval = nstr / ext;
         for (uint64_t k = 0; k < nidx && rc == 0; k++) {
-            uint32_t j = (uint32_t)ind[4 * k] | (uint32_t)ind[4 * k + 1] << 8 |
-                         (uint32_t)ind[4 * k + 2] << 16 | (uint32_t)ind[4 * k + 3] << 24;
+            uint32_t j = view_u32le(ind + 4 * k);
             if (j >= nval)
                 rc = ogawa_fail(err, VIEW_E_BADSRC, 0, "an index past the end of the values");
             else
@@ -291,8 +296,7 @@ view_expand_render(view *v, void *vctx, struct view_buf *b, struct ogawa_err *er
         if (vsize != 0 && nidx > VIEW_COMPUTED_MAX / vsize)
             rc = ogawa_fail(err, VIEW_E_TOOBIG, 0, "expanded sample too large");
         for (uint64_t k = 0; k < nidx && rc == 0; k++) {
-            uint32_t j = (uint32_t)ind[4 * k] | (uint32_t)ind[4 * k + 1] << 8 |
-                         (uint32_t)ind[4 * k + 2] << 16 | (uint32_t)ind[4 * k + 3] << 24;
+            uint32_t j = view_u32le(ind + 4 * k);
             if (j >= nval)
                 rc = ogawa_fail(err, VIEW_E_BADSRC, 0, "an index past the end of the values");
             else
@@ -345,9 +349,7 @@ view_load_render(view *v, void *vctx, struct view_buf *b, struct ogawa_err *err)
     int rc = abc_sample_load(v->arc, x->s, x->pod, &buf, &len, err);
     if (rc != 0)
         return rc;
-    free(b->ptr);
-    b->ptr = (char *)buf;
-    b->len = b->cap = (size_t)len;
+    view_buf_adopt(b, buf, (size_t)len);
     return 0;
 }
 
@@ -670,6 +672,12 @@ view_vdir_lookup(view *v, struct view_node *n, const char *name, size_t len, uin
     }
     if (view_sample_parse(ns, n->x->ser.pod, name, len, key))
         return true;
+    return view_views_key(v, n, name, len, key);
+}
+
+bool
+view_views_key(view *v, struct view_node *n, const char *name, size_t len, uint64_t *key)
+{
     int kinds[VIEW_VK_COUNT];
     unsigned nv = view_views_at(v, n, kinds);
     for (unsigned k = 0; k < nv; k++) {
@@ -937,14 +945,8 @@ view_read_head_piece(view *v, const char *hdr, uint64_t hlen, const struct view_
         memcpy(m, hdr + pos, (size_t)k);
     }
     int rc = view_piece_copy(v, p, pos + k - hlen, len - k, m + k, err);
-    if (rc != 0) {
-        free(m);
-        return rc;
-    }
-    out->mem = m;
-    out->len = len;
     out->src_end = p->src_end;
-    return 0;
+    return view_data_mem(out, m, len, rc);
 }
 
 static int
@@ -992,13 +994,7 @@ view_read_all(view *v, struct view_node *n, uint64_t pos, uint64_t len, struct v
         view_piece_release(v, &p);
         k += take;
     }
-    if (rc != 0) {
-        free(m);
-        return rc;
-    }
-    out->mem = m;
-    out->len = len;
-    return 0;
+    return view_data_mem(out, m, len, rc);
 }
 
 int
@@ -1031,13 +1027,7 @@ view_views_read(view *v, struct view_node *n, uint64_t pos, uint64_t len, struct
             return ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
         int rc = view_cache_read(v, view_key2(s->key, n->sample), VIEW_CK_NPY, view_npystr_render,
                                  &x, n->attr.size, pos, len, m, err);
-        if (rc != 0) {
-            free(m);
-            return rc;
-        }
-        out->mem = m;
-        out->len = len;
-        return 0;
+        return view_data_mem(out, m, len, rc);
     }
     struct view_piece p;
     int rc = view_piece_get(v, s, n->sample, false, &p, err);
