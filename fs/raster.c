@@ -113,6 +113,7 @@ raster_init(struct raster **out, const double lo_in[3], const double hi_in[3])
     if (r == NULL)
         return -ENOMEM;
     raster_clear(r);
+    r->work = 0;
 
     double basis[3][3];
     raster_camera_basis(basis);
