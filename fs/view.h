@@ -178,14 +178,17 @@ uint64_t view_parent(view *v, uint64_t id);
 int view_readlink(view *v, uint64_t id, char **target, size_t *len, struct ogawa_err *err);
 
 /*
- * Where the bytes [pos, pos + len) of a file node are.  A raw sample is a
- * range of the archive's fd (fd >= 0, off, len: serve it with pread or
- * splice, never touching the bytes here); a converted sample, .info and
- * .times are copied into a new malloc'ed buffer (fd = -1, mem, NULL when
- * len is 0; the caller may always call free(out->mem)).  .info and .times
- * are rendered on demand (view_info.c keeps a few recent ones).  len is
- * clipped at the file's end.  Errors: VIEW_E_ISDIR, VIEW_E_NOTLINK for
- * links read as files (EINVAL), OGAWA_E_NOMEM.
+ * Where the bytes [pos, pos + len) of a file node are.  Bytes of the
+ * archive (a raw sample, the body of a numeric .npy, a PLY vertex block)
+ * are a range of the archive's fd when it has one (fd >= 0, off, len:
+ * serve it with pread or splice, never touching the bytes here); anything
+ * else (converted samples, .info, .times, computed views, the bytes of a
+ * compressed archive) is copied into a new malloc'ed buffer (fd = -1,
+ * mem, NULL when len is 0; the caller may always call free(out->mem)).
+ * Computed bytes come from the view cache (view_cache.c) or are computed
+ * again.  len is clipped at the file's end.  Errors: VIEW_E_ISDIR,
+ * VIEW_E_NOTLINK for links read as files (EINVAL), VIEW_E_BADSRC (EIO) for
+ * a view whose source is invalid, OGAWA_E_NOMEM.
  */
 struct view_data {
     int fd;                 /* archive fd, or -1 for memory */

@@ -98,8 +98,8 @@ struct view_node {
     uint64_t full_json;     /* OBJECT: bytes of its full name as JSON string
                                contents, "/d0/d1" escaped (0 for the root):
                                .info's size in O(1) however deep it is */
-    char *text;             /* converted SAMPLE bytes, link target; never
-                               INFO/TIMES, whose text is rendered on read */
+    char *text;             /* link target (computed bytes live in the
+                               view cache, not on nodes) */
     size_t text_len;
     _Atomic(struct view_dir *) dir; /* OBJECT/COMPOUND listing, built on demand */
     /* views */

@@ -923,24 +923,16 @@ view_read(view *v, uint64_t id, uint64_t pos, uint64_t len, struct view_data *ou
             atomic_fetch_add_explicit(&v->served_reads, 1, memory_order_relaxed);
         }
     } else {
-        /* A copy: the node may be forgotten before the caller is done. */
-        out->mem = len > 0 ? malloc(len) : NULL;
-        if (len > 0 && out->mem == NULL) {
+        /* .info, .times: a copy (the node may be forgotten before the
+         * caller is done) */
+        void *m = len > 0 ? malloc(len) : NULL;
+        if (len > 0 && m == NULL)
             rc = ogawa_fail(err, OGAWA_E_NOMEM, 0, "out of memory");
-        } else {
-            if (len > 0 && (n->attr.type == VIEW_T_INFO || n->attr.type == VIEW_T_TIMES))
-                rc = view_gen_read(v, n, pos, len, out->mem, err);
-            else if (len > 0)
-                memcpy(out->mem, n->text + pos, len);
-            if (rc != 0) {
-                free(out->mem);
-                out->mem = NULL;
-            } else {
-                out->len = len;
-                out->src_end = n->src_end;
-                atomic_fetch_add_explicit(&v->mem_bytes, len, memory_order_relaxed);
-            }
-        }
+        else if (len > 0)
+            rc = view_gen_read(v, n, pos, len, m, err);
+        rc = view_data_mem(out, m, len, rc);
+        if (rc == 0)
+            atomic_fetch_add_explicit(&v->mem_bytes, len, memory_order_relaxed);
     }
     view_node_unpin(v, n);
     return rc;
