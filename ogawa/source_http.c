@@ -43,8 +43,8 @@
 #include <strings.h>
 #include <time.h>
 
-#define HTTP_BLOCK (256ULL << 10)   /* bytes of one cached block */
-#define HTTP_RUN_MAX 16             /* blocks fetched at once by a sequential reader */
+#define HTTP_BLOCK (64ULL << 10)    /* bytes of one cached block */
+#define HTTP_RUN_MAX 64             /* blocks fetched at once by a sequential reader */
 #define HTTP_TRIES 5                /* attempts of one request */
 #define HTTP_PAUSE_MS 100           /* pause before the first retry, doubled each time */
 #define HTTP_POOL_MAX 32            /* idle easy handles kept */
@@ -242,6 +242,7 @@ http_handle_get(struct http_impl *im)
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, im->timeout);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, (long)CURL_MAX_READ_SIZE);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, http_on_header);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_on_body);
     return h;
