@@ -66,6 +66,8 @@ struct http_impl {
     char etag[HTTP_VALIDATOR_MAX];      /* "" when the server sent none */
     char last_modified[HTTP_VALIDATOR_MAX];
     int changed;                /* atomic: a response said the file changed */
+    uint64_t last_end, streak;  /* atomic: where the last read ended, and the
+                                 * bytes read back to back up to it */
 };
 
 /* What the header and body callbacks of one request collect. */
@@ -391,10 +393,15 @@ http_block_len(const ogawa_source *s, uint64_t idx)
     return s->size - start < HTTP_BLOCK ? s->size - start : HTTP_BLOCK;
 }
 
+/* Set by http_read for the fills it causes: the read is part of a
+ * sequential stream (it continues where the last read ended and the stream
+ * is already two blocks long, or it spans two blocks itself). */
+static _Thread_local bool http_streaming;
+
 /*
- * The block cache's fill for block idx.  When the block before is held, the
- * reader is likely sequential: the blocks after idx that nobody holds or
- * fetches are claimed and fetched in the same request.
+ * The block cache's fill for block idx.  For a sequential reader, the
+ * blocks after idx that nobody holds or fetches are claimed and fetched in
+ * the same request.  Scattered small reads (metadata) fetch one block.
  */
 static int
 http_fill(ogawa_source *s, uint64_t idx, uint8_t *buf, uint64_t len, struct ogawa_err *err)
@@ -406,7 +413,7 @@ http_fill(ogawa_source *s, uint64_t idx, uint8_t *buf, uint64_t len, struct ogaw
     uint8_t *blocks[HTTP_RUN_MAX];
     uint64_t n = 1;
     blocks[0] = buf;
-    if (idx > 0 && ogawa_block_cache_has(s->cache, idx - 1)) {
+    if (http_streaming) {
         while (n < im->run_max && idx + n < im->n_blocks) {
             uint64_t blen = http_block_len(s, idx + n);
             blocks[n] = malloc(blen);
@@ -434,6 +441,14 @@ http_fill(ogawa_source *s, uint64_t idx, uint8_t *buf, uint64_t len, struct ogaw
 static int
 http_read(ogawa_source *s, uint64_t off, void *buf, uint64_t len, struct ogawa_err *err)
 {
+    struct http_impl *im = s->impl;
+    /* Concurrent readers race on these two: only the guess suffers. */
+    uint64_t streak = __atomic_load_n(&im->last_end, __ATOMIC_RELAXED) == off
+                          ? __atomic_load_n(&im->streak, __ATOMIC_RELAXED) + len
+                          : len;
+    __atomic_store_n(&im->streak, streak, __ATOMIC_RELAXED);
+    __atomic_store_n(&im->last_end, off + len, __ATOMIC_RELAXED);
+    http_streaming = streak >= 2 * HTTP_BLOCK;
     uint8_t *p = buf;
     while (len > 0) {
         uint64_t idx = off / HTTP_BLOCK, in = off % HTTP_BLOCK;
