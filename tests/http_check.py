@@ -177,7 +177,7 @@ def check_corpus(a, ng):
             continue
         local = subprocess.run([a.abcdump, "--json", os.path.join(a.data, rel)], capture_output=True)
         remote = subprocess.run([a.abcdump, "--json", ng.url(rel)], capture_output=True)
-        check(local.returncode == 0 and remote.stdout == local.stdout,
+        check(local.returncode == 0 and remote.returncode == 0 and remote.stdout == local.stdout,
               "abcdump --json of the URL of %s equals the file's" % rel)
     p = subprocess.run([a.abcls, ng.url("reference/camera.abc")], capture_output=True, text=True)
     q = subprocess.run([a.abcls, os.path.join(a.data, "reference/camera.abc")], capture_output=True, text=True)
