@@ -50,11 +50,14 @@ struct abcfs_cli {
     char *cache;            /* -o cache=SIZE: each of the view cache and a
                                compressed archive's block cache */
     char *gzindex;          /* -o gzindex=PATH: where a gzip archive's index is kept */
+    char *timeout;          /* -o timeout=SECONDS: an HTTP request without progress */
+    char **headers;         /* -o header=NAME: VALUE, repeatable: sent with HTTP requests */
+    size_t n_headers;
     int nosplice;
     int allow_other;
 };
 
-enum { ABCFS_KEY_ALLOW_OTHER, ABCFS_KEY_DROP };
+enum { ABCFS_KEY_ALLOW_OTHER, ABCFS_KEY_DROP, ABCFS_KEY_HEADER };
 
 static const struct fuse_opt abcfs_main_opts[] = {
     {"nosplice", offsetof(struct abcfs_cli, nosplice), 1},
@@ -62,6 +65,8 @@ static const struct fuse_opt abcfs_main_opts[] = {
     {"views=%s", offsetof(struct abcfs_cli, views), 0},
     {"cache=%s", offsetof(struct abcfs_cli, cache), 0},
     {"gzindex=%s", offsetof(struct abcfs_cli, gzindex), 0},
+    {"timeout=%s", offsetof(struct abcfs_cli, timeout), 0},
+    FUSE_OPT_KEY("header=", ABCFS_KEY_HEADER),
     FUSE_OPT_KEY("allow_other", ABCFS_KEY_ALLOW_OTHER),
     FUSE_OPT_KEY("defaults", ABCFS_KEY_DROP),
     FUSE_OPT_KEY("auto", ABCFS_KEY_DROP),
@@ -87,6 +92,21 @@ abcfs_main_opt(void *data, const char *arg, int key, struct fuse_args *outargs)
         return 1;
     case ABCFS_KEY_DROP:
         return 0;
+    case ABCFS_KEY_HEADER: {
+        const char *h = arg + strlen("header=");
+        if (strchr(h, ':') == NULL || strpbrk(h, "\r\n") != NULL) {
+            fprintf(stderr, "abcfs: invalid -o header=%s (NAME: VALUE)\n", h);
+            return -1;
+        }
+        char **more = realloc(cli->headers, (cli->n_headers + 1) * sizeof *more);
+        if (more == NULL)
+            return -1;
+        cli->headers = more;
+        if ((more[cli->n_headers] = strdup(h)) == NULL)
+            return -1;
+        cli->n_headers++;
+        return 0;
+    }
     case FUSE_OPT_KEY_NONOPT:
         if (cli->archive == NULL) {
             cli->archive = strdup(arg);
@@ -106,7 +126,8 @@ abcfs_main_usage(FILE *f, const char *prog)
     fprintf(f,
             "usage: %s [options] ARCHIVE.abc MOUNTPOINT\n"
             "Mounts an Alembic (Ogawa) archive read-only as a tree of directories and files.\n"
-            "The archive may be gzip-compressed (abccopy --gzip, or any gzip file).\n"
+            "The archive may be gzip-compressed (abccopy --gzip, or any gzip file), or an\n"
+            "http:// or https:// URL of a server that answers Range requests.\n"
             "\n"
             "abcfs options:\n"
             "    -h, --help             print this help and exit\n"
@@ -131,6 +152,10 @@ abcfs_main_usage(FILE *f, const char *prog)
             "    -o gzindex=PATH        keep a gzip archive's checkpoint index in PATH (a\n"
             "                           directory, or the index file itself; default\n"
             "                           $XDG_CACHE_HOME/abcfs or ~/.cache/abcfs)\n"
+            "    -o header=NAME:VALUE   send this header with every HTTP request (repeatable;\n"
+            "                           write a comma in VALUE as \\,); ~/.netrc is also read\n"
+            "    -o timeout=SECONDS     give up an HTTP request after SECONDS without progress\n"
+            "                           (then retried, 5 tries in all; default 10)\n"
             "\n"
             "Unmount with: fusermount3 -u MOUNTPOINT\n"
             "fstab: /data/shot.abc /mnt/shot fuse.abcfs ro,allow_other 0 0\n"
@@ -259,6 +284,19 @@ main(int argc, char *argv[])
     }
     if (cli.cache != NULL)
         open_opts.cache_bytes = vo.cache_bytes;
+    open_opts.http_headers = (const char *const *)cli.headers;
+    open_opts.n_http_headers = cli.n_headers;
+    if (cli.timeout != NULL) {
+        char *end;
+        errno = 0;
+        unsigned long t = strtoul(cli.timeout, &end, 10);
+        if (end == cli.timeout || *end != '\0' || errno != 0 || t == 0 || t > 86400 ||
+            cli.timeout[0] == '-') {
+            fprintf(stderr, "abcfs: invalid -o timeout=%s (seconds, 1 to 86400)\n", cli.timeout);
+            goto out_args;
+        }
+        open_opts.http_timeout = (unsigned)t;
+    }
     if (abcfs_main_check_mountpoint(opts.mountpoint) != 0)
         goto out_args;
 
@@ -341,6 +379,10 @@ out_args:
     free(cli.views);
     free(cli.cache);
     free(cli.gzindex);
+    free(cli.timeout);
+    for (size_t k = 0; k < cli.n_headers; k++)
+        free(cli.headers[k]);
+    free(cli.headers);
     fuse_opt_free_args(&args);
     return ret;
 }

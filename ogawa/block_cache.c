@@ -174,6 +174,56 @@ ogawa_block_cache_copy(struct ogawa_block_cache *c, ogawa_source *s, uint64_t id
     }
 }
 
+int
+ogawa_block_cache_claim(struct ogawa_block_cache *c, uint64_t idx, uint64_t block_len)
+{
+    if (idx >= c->n_blocks)
+        return 0;
+    struct ogawa_cache_block *b = calloc(1, sizeof *b);
+    if (!b)
+        return 0;
+    pthread_mutex_lock(&c->lock);
+    if (c->table[idx]) {
+        pthread_mutex_unlock(&c->lock);
+        free(b);
+        return 0;
+    }
+    b->idx = idx;
+    b->len = block_len;
+    c->table[idx] = b;
+    pthread_mutex_unlock(&c->lock);
+    return 1;
+}
+
+void
+ogawa_block_cache_land(struct ogawa_block_cache *c, uint64_t idx, uint8_t *data)
+{
+    pthread_mutex_lock(&c->lock);
+    struct ogawa_cache_block *b = c->table[idx];
+    if (data) {
+        b->data = data;
+        c->held += b->len;
+        ogawa_block_cache_push(c, b);
+        ogawa_block_cache_trim(c);
+    } else {
+        c->table[idx] = NULL;
+        free(b);
+    }
+    pthread_cond_broadcast(&c->landed);
+    pthread_mutex_unlock(&c->lock);
+}
+
+bool
+ogawa_block_cache_has(struct ogawa_block_cache *c, uint64_t idx)
+{
+    if (idx >= c->n_blocks)
+        return false;
+    pthread_mutex_lock(&c->lock);
+    bool has = c->table[idx] != NULL;
+    pthread_mutex_unlock(&c->lock);
+    return has;
+}
+
 void
 ogawa_block_cache_stats(struct ogawa_block_cache *c, struct ogawa_source_stats *out)
 {

@@ -49,6 +49,8 @@ ogawa_source_open(const char *path, const struct ogawa_open_opts *opts, ogawa_so
                   struct ogawa_err *err)
 {
     *out = NULL;
+    if (ogawa_source_is_url(path))
+        return ogawa_source_http_open(path, opts, out, err);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return ogawa_source_io_fail(err, errno, 0, "cannot open archive");
@@ -150,6 +152,7 @@ ogawa_source_kind_name(const ogawa_source *s)
     case OGAWA_SOURCE_FILE: return "file";
     case OGAWA_SOURCE_BGZF: return "bgzf";
     case OGAWA_SOURCE_GZIP: return "gzip";
+    case OGAWA_SOURCE_HTTP: return "http";
     }
     return "unknown";
 }
@@ -165,6 +168,8 @@ ogawa_source_fd(const ogawa_source *s, uint64_t *base)
 int
 ogawa_source_check(const ogawa_source *s, struct ogawa_err *err)
 {
+    if (s->ops && s->ops->check)
+        return s->ops->check(s, err);
     struct stat st;
     if (fstat(s->fd, &st) != 0)
         return ogawa_source_io_fail(err, errno, 0, "cannot stat the archive");

@@ -18,6 +18,11 @@
  *             1 MiB of output, kept in an index file so that the next open
  *             is instant; a read inflates from the checkpoint before it.
  *
+ *   http      an http:// or https:// URL (libcurl): fixed-size blocks
+ *             fetched by Range requests into the block cache; the size and
+ *             identity (ETag, Last-Modified) come from the first response,
+ *             and every later response must carry the same, else EIO.
+ *
  * Opening by path or fd picks the kind from the first bytes (gzip magic
  * 1f 8b, then the BGZF extra field), never from the name.  Inflated data
  * goes through a bounded block cache (one per source) whose counters are
@@ -42,6 +47,7 @@ enum ogawa_source_kind {
     OGAWA_SOURCE_FILE = 1,
     OGAWA_SOURCE_BGZF,
     OGAWA_SOURCE_GZIP,
+    OGAWA_SOURCE_HTTP,
 };
 
 /* The underlying file as stat(2) saw it at open (change detection). */
@@ -64,6 +70,10 @@ struct ogawa_open_opts {
                                  * or the index file itself; NULL: the user's cache
                                  * directory ($XDG_CACHE_HOME/abcfs or ~/.cache/abcfs) */
     bool quiet;                 /* no progress line while indexing a large gzip */
+    const char *const *http_headers;    /* extra request headers ("Name: value") */
+    size_t n_http_headers;
+    unsigned http_timeout;      /* seconds without progress before an HTTP request
+                                 * is abandoned (then retried); 0: 10 */
 };
 
 /* Counters since open.  For a plain file the source bytes are the archive
@@ -77,7 +87,8 @@ struct ogawa_source_stats {
 };
 
 /* Opens path or fd (taking ownership of fd: closed by _close or on failure)
- * as whichever kind its first bytes say.  opts may be NULL.  Errors:
+ * as whichever kind its first bytes say; a path that starts with http:// or
+ * https:// is a URL (an HTTP source).  opts may be NULL.  Errors:
  * OGAWA_E_IO (cannot open, a directory, a damaged or truncated gzip file,
  * or the index cannot be built), OGAWA_E_NOMEM, OGAWA_E_CORRUPT (a gzip file
  * whose structure is not one we read: concatenated plain gzip members, a
@@ -91,7 +102,7 @@ int ogawa_source_open_plain_fd(int fd, ogawa_source **out, struct ogawa_err *err
 void ogawa_source_close(ogawa_source *s);  /* accepts NULL */
 
 enum ogawa_source_kind ogawa_source_kind(const ogawa_source *s);
-const char *ogawa_source_kind_name(const ogawa_source *s);  /* "file", "bgzf", "gzip" */
+const char *ogawa_source_kind_name(const ogawa_source *s);  /* "file", "bgzf", "gzip", "http" */
 
 /* Bytes of the archive the source holds (inflated size for gzip). */
 uint64_t ogawa_source_size(const ogawa_source *s);

@@ -5,6 +5,7 @@
 #ifndef OGAWA_SOURCE_INT_H
 #define OGAWA_SOURCE_INT_H
 
+#include <stdbool.h>
 #include <sys/stat.h>
 
 #include "source.h"
@@ -15,6 +16,8 @@ struct ogawa_source_ops {
     /* off/len already checked against s->size, len > 0. */
     int (*read)(ogawa_source *s, uint64_t off, void *buf, uint64_t len, struct ogawa_err *err);
     void (*close)(ogawa_source *s);     /* frees impl only */
+    /* Is the source still the one opened?  NULL: fstat of fd against id. */
+    int (*check)(const ogawa_source *s, struct ogawa_err *err);
 };
 
 struct ogawa_source {
@@ -46,6 +49,10 @@ int ogawa_source_bgzf_init(ogawa_source *s, const struct ogawa_open_opts *opts, 
                            struct ogawa_err *err);
 int ogawa_source_gzip_init(ogawa_source *s, const struct ogawa_open_opts *opts,
                            struct ogawa_err *err);
+/* An http:// or https:// URL (source_http.c); *out as ogawa_source_open. */
+bool ogawa_source_is_url(const char *path);
+int ogawa_source_http_open(const char *url, const struct ogawa_open_opts *opts,
+                           ogawa_source **out, struct ogawa_err *err);
 
 /* ---- block cache ------------------------------------------------------------
  * Blocks are numbered 0..n_blocks-1 by the source; a block's bytes are
@@ -64,6 +71,17 @@ void ogawa_block_cache_free(struct ogawa_block_cache *c);    /* accepts NULL */
 int ogawa_block_cache_copy(struct ogawa_block_cache *c, ogawa_source *s, uint64_t idx,
                            uint64_t block_len, uint64_t off, void *dst, uint64_t len,
                            ogawa_block_fill fill, struct ogawa_err *err);
+
+/* Filling blocks ahead of a read (a source that fetches several blocks in
+ * one request): _claim marks block idx in flight and returns 1, or returns
+ * 0 when it is held or in flight already (or memory is short); each
+ * claimed block must then be landed, with its malloc'd bytes (the cache
+ * takes them) or NULL when the fetch failed (the mark is dropped and
+ * waiters retry on their own). */
+int ogawa_block_cache_claim(struct ogawa_block_cache *c, uint64_t idx, uint64_t block_len);
+void ogawa_block_cache_land(struct ogawa_block_cache *c, uint64_t idx, uint8_t *data);
+/* Is block idx held or in flight? */
+bool ogawa_block_cache_has(struct ogawa_block_cache *c, uint64_t idx);
 
 /* Adds the cache's counters to out (hits, misses, evictions, bytes held). */
 void ogawa_block_cache_stats(struct ogawa_block_cache *c, struct ogawa_source_stats *out);
