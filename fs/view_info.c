@@ -462,7 +462,9 @@ char *
 view_stats_json(view *v, size_t *len)
 {
     static const char *const req_names[VIEW_REQ_COUNT] = {
-        "lookup", "forget", "getattr", "readlink", "readdir", "read", "xattr", "statfs", "other",
+        "lookup", "forget", "getattr", "readlink", "readdir", "read", "getxattr", "statfs",
+        "other", "listxattr", "readdirplus", "open", "release", "flush", "opendir",
+        "releasedir", "access",
     };
     struct ogawa_stats st;
     ogawa_archive_stats(abc_archive_ogawa(v->arc), &st);

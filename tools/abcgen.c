@@ -9,6 +9,7 @@
  *   abcgen deep --depth N OUT
  *   abcgen samples --samples N OUT
  *   abcgen names OUT
+ *   abcgen badmesh OUT
  *   abcgen instances --objects N OUT
  *   abcgen metakeys --keys N OUT
  *   abcgen twins --children N OUT
@@ -34,6 +35,7 @@ usage(void)
             "       abcgen deep --depth N OUT\n"
             "       abcgen samples --samples N OUT\n"
             "       abcgen names OUT\n"
+            "       abcgen badmesh OUT\n"
             "       abcgen instances --objects N OUT\n"
             "       abcgen metakeys --keys N OUT\n"
             "       abcgen twins --children N OUT\n");
@@ -96,6 +98,8 @@ main(int argc, char **argv)
         gen_tree(out, objects);
     else if (strcmp(mode, "big") == 0 && mib >= 0)
         gen_big(out, mib);
+    else if (strcmp(mode, "badmesh") == 0)
+        gen_badmesh(out);
     else if (strcmp(mode, "wide") == 0 && children >= 0)
         gen_wide(out, children);
     else if (strcmp(mode, "deep") == 0 && depth >= 0)

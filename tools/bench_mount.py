@@ -579,6 +579,67 @@ class Bench:
         os.unlink(archive)
 
 
+    # 6 --------------------------------------------------------------------
+
+    def request_delta(self, mnt, action):
+        """FUSE requests by opcode that ACTION caused (user.abcfs.stats before
+        and after; the second stats read is itself one getxattr)."""
+        before = stats(mnt)['requests']
+        action()
+        after = stats(mnt)['requests']
+        d = {k: after[k] - before.get(k, 0) for k in after}
+        d['getxattr'] -= 1
+        return {k: v for k, v in d.items() if v}
+
+    def request_row(self, label, counts, files):
+        total = sum(counts.values())
+        by_op = ', '.join('%s %d' % (k, v)
+                          for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+        self.t.add(label, '%.2f/file' % (total / files), '%d files' % files, None,
+                   None, None)
+        log('    by opcode, total: %s' % (by_op or 'none'))
+        self.t.rows.append(('     ' + (by_op or 'none'), '', '', '', '', ''))
+
+    def requests(self):
+        """Messages per file, cold (fresh mount: the kernel knows nothing)
+        and warm (the same again), by opcode, for three ways of reading."""
+        mesh = self.gen('reqmesh', 'mesh', '--objects', '50', '--verts', str(self.a.mesh_verts),
+                        '--frames', '24')
+        series = self.gen('reqseries', 'samples', '--samples', '5000')
+        mnt = self.mnt('req')
+
+        def find_cat():
+            subprocess.run('find %s -type f -exec cat {} + >/dev/null' % mnt, shell=True,
+                           check=True)
+        with self.abcfs(mesh, mnt):
+            counts = [self.request_delta(mnt, find_cat) for _ in range(2)]
+            files = sum(len(n) for _d, _s, n in os.walk(mnt))
+            for state, c in zip(('cold', 'warm'), counts):
+                self.request_row('6. find -type f -exec cat, %s' % state, c, files)
+
+        big = os.path.join(mnt, 'series', 'value')
+
+        def ls_l():
+            subprocess.run(['ls', '-l', big], check=True, stdout=subprocess.DEVNULL)
+        with self.abcfs(series, mnt):
+            files = 5000
+            for state in ('cold', 'warm'):
+                self.request_row('6. ls -l of a %d-entry directory, %s' % (files, state),
+                                 self.request_delta(mnt, ls_l), files)
+
+        npy = os.path.join(big, '.npy', '0000.npy')
+
+        def np_load():
+            subprocess.run(['/usr/bin/python3', '-c',
+                            'import sys, numpy; numpy.load(sys.argv[1])', npy], check=True)
+        with self.abcfs(series, mnt):
+            for state in ('cold', 'warm'):
+                self.request_row('6. numpy.load of one .npy sample, %s' % state,
+                                 self.request_delta(mnt, np_load), 1)
+        os.unlink(mesh)
+        os.unlink(series)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--abcgen', required=True)
@@ -592,7 +653,7 @@ def main():
     ap.add_argument('--deep', type=int, default=32, help='depth of the deep archive')
     ap.add_argument('--ceiling-mt', action='store_true',
                     help='run the ceiling with its "mt" loop (default: single-threaded, its best)')
-    ap.add_argument('--only', default='12345', help='which figures, e.g. 35')
+    ap.add_argument('--only', default='123456', help='which figures, e.g. 35')
     ap.add_argument('--quick', action='store_true', help='small sizes, one run: a smoke test')
     ap.add_argument('--strict', action='store_true', help='exit 1 when a goal is missed')
     ap.add_argument('--nice', type=int, default=0,
@@ -635,7 +696,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix='abcfs-bench-', dir='/tmp')
     try:
         b = Bench(a, tmp, table)
-        steps = {'1': b.big, '3': b.mount_time, '4': b.parallel, '5': b.memory}
+        steps = {'1': b.big, '3': b.mount_time, '4': b.parallel, '5': b.memory,
+                 '6': b.requests}
         if '1' not in a.only and '2' in a.only:
             steps['2'] = b.big
         for k in sorted(steps):
