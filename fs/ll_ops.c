@@ -7,7 +7,8 @@
  * What the kernel can cache, it is told to (issue 4 "Fast paths"):
  *  - entries, attributes and negative lookups (ino 0) for a long timeout:
  *    the archive never changes under a mount;
- *  - readdirplus, so `ls -l` and `find` need no lookup per entry;
+ *  - readdirplus for every listing, so `ls -l` and `find` need no lookup
+ *    per entry; "no ACL" cached per inode (FUSE_CAP_POSIX_ACL);
  *  - no open or opendir round trips where the kernel supports it (ENOSYS
  *    from the first one, with FUSE_CAP_NO_OPEN_SUPPORT and
  *    FUSE_CAP_NO_OPENDIR_SUPPORT): the kernel then keeps the page cache
@@ -104,6 +105,18 @@ abcfs_ll_init(void *userdata, struct fuse_conn_info *conn)
         conn->want |= FUSE_CAP_CACHE_SYMLINKS;
     if (conn->capable & FUSE_CAP_ASYNC_READ)
         conn->want |= FUSE_CAP_ASYNC_READ;
+    /* Every listing with attributes, not only a directory's first reply:
+     * a listed file then needs no LOOKUP, however large the directory. */
+    conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+    /* The archive never changes under the mount (a changed one is caught
+     * by the identity check of every read): no attribute checks on reads. */
+    conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+    /* Lets the kernel cache "no ACL" per inode instead of asking for
+     * system.posix_acl_access at every ls -l (it implies
+     * default_permissions, which a read-only tree of 0444/0555 entries
+     * owned by the mounting user does not notice). */
+    if (conn->capable & FUSE_CAP_POSIX_ACL)
+        conn->want |= FUSE_CAP_POSIX_ACL;
     fs->no_open = (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) != 0;
     fs->no_opendir = (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) != 0;
 }
