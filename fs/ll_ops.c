@@ -7,13 +7,19 @@
  * What the kernel can cache, it is told to (issue 4 "Fast paths"):
  *  - entries, attributes and negative lookups (ino 0) for a long timeout:
  *    the archive never changes under a mount;
- *  - readdirplus, so `ls -l` and `find` need no lookup per entry;
- *  - no opendir round trips where the kernel supports it (ENOSYS from
- *    opendir once, with FUSE_CAP_NO_OPENDIR_SUPPORT); open is answered
- *    (keep_cache) rather than skipped the same way, because a view whose
- *    source is invalid has size 0 and must answer EIO when read
- *    (views.md): the kernel only sends READ for it when the open reply
- *    asks for direct I/O, and skipping opens is a connection-wide choice;
+ *  - readdirplus for every listing, so `ls -l` and `find` need no lookup
+ *    per entry; "no ACL" cached per inode (FUSE_CAP_POSIX_ACL);
+ *  - no open or opendir round trips where the kernel supports it (ENOSYS
+ *    from the first one, with FUSE_CAP_NO_OPEN_SUPPORT and
+ *    FUSE_CAP_NO_OPENDIR_SUPPORT): the kernel then keeps the page cache
+ *    and the directory cache between opens, and sends no RELEASE;
+ *  - a view whose source is invalid has size 0 and must answer EIO when
+ *    read (views.md), yet without an open reply asking for direct I/O the
+ *    kernel sends no READ past a file's end.  What it does send is a
+ *    GETATTR carrying the open file (FUSE_GETATTR_FH) when a read goes past
+ *    the end and the attributes have expired: such files get attributes
+ *    that expire at once, and that GETATTR answers EIO (so does fstat of
+ *    the open file, which asks the same way; stat by path shows size 0);
  *  - symlink targets (FUSE_CAP_CACHE_SYMLINKS).
  * Raw sample bytes go out with fuse_reply_data on an fd buffer (the
  * archive's fd at the payload's offset): libfuse splices them from the
@@ -80,7 +86,7 @@ abcfs_ll_entry(const struct abcfs *fs, uint64_t id, const struct view_attr *a,
     e->ino = id;
     e->generation = 1;
     abcfs_ll_stat(fs, a, &e->attr);
-    e->attr_timeout = fs->timeout;
+    e->attr_timeout = a->invalid ? 0 : fs->timeout;
     e->entry_timeout = fs->timeout;
 }
 
@@ -99,7 +105,19 @@ abcfs_ll_init(void *userdata, struct fuse_conn_info *conn)
         conn->want |= FUSE_CAP_CACHE_SYMLINKS;
     if (conn->capable & FUSE_CAP_ASYNC_READ)
         conn->want |= FUSE_CAP_ASYNC_READ;
-    fs->no_open = false;    /* see the head of this file */
+    /* Every listing with attributes, not only a directory's first reply:
+     * a listed file then needs no LOOKUP, however large the directory. */
+    conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+    /* The archive never changes under the mount (a changed one is caught
+     * by the identity check of every read): no attribute checks on reads. */
+    conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+    /* Lets the kernel cache "no ACL" per inode instead of asking for
+     * system.posix_acl_access at every ls -l (it implies
+     * default_permissions, which a read-only tree of 0444/0555 entries
+     * owned by the mounting user does not notice). */
+    if (conn->capable & FUSE_CAP_POSIX_ACL)
+        conn->want |= FUSE_CAP_POSIX_ACL;
+    fs->no_open = (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) != 0;
     fs->no_opendir = (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) != 0;
 }
 
@@ -158,15 +176,18 @@ abcfs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     struct ogawa_err err = {0};
     struct view_attr a;
     struct stat st;
-    (void)fi;
     view_count_request(fs->v, VIEW_REQ_GETATTR);
     int rc = view_getattr(fs->v, ino, &a, &err);
     if (rc != 0) {
         abcfs_ll_fail(req, rc, &err);
         return;
     }
+    if (a.invalid && fi != NULL) {
+        fuse_reply_err(req, EIO);   /* a read (or fstat) of it: see the head */
+        return;
+    }
     abcfs_ll_stat(fs, &a, &st);
-    fuse_reply_attr(req, &st, fs->timeout);
+    fuse_reply_attr(req, &st, a.invalid ? 0 : fs->timeout);
 }
 
 static void
@@ -190,7 +211,7 @@ abcfs_ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     struct abcfs *fs = abcfs_ll_data(req);
     (void)ino;
-    view_count_request(fs->v, VIEW_REQ_OTHER);
+    view_count_request(fs->v, VIEW_REQ_OPENDIR);
     if (fs->no_opendir) {
         fuse_reply_err(req, ENOSYS);    /* never again: the kernel opens alone */
         return;
@@ -220,7 +241,7 @@ abcfs_ll_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, 
     struct abcfs *fs = abcfs_ll_data(req);
     struct ogawa_err err = {0};
     uint64_t n;
-    view_count_request(fs->v, VIEW_REQ_READDIR);
+    view_count_request(fs->v, plus ? VIEW_REQ_READDIRPLUS : VIEW_REQ_READDIR);
     int rc = view_dir_count(fs->v, ino, &n, &err);
     if (rc != 0) {
         abcfs_ll_fail(req, rc, &err);
@@ -311,7 +332,40 @@ abcfs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     (void)ino;
     (void)fi;
+    view_count_request(abcfs_ll_data(req)->v, VIEW_REQ_RELEASE);
     fuse_reply_err(req, 0);
+}
+
+static void
+abcfs_ll_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)ino;
+    (void)fi;
+    view_count_request(abcfs_ll_data(req)->v, VIEW_REQ_RELEASEDIR);
+    fuse_reply_err(req, 0);
+}
+
+/* Nothing is ever written: ENOSYS tells the kernel to send no FLUSH again
+ * on this connection (what libfuse answers without a handler; answered
+ * here so that the one request is counted). */
+static void
+abcfs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)ino;
+    (void)fi;
+    view_count_request(abcfs_ll_data(req)->v, VIEW_REQ_FLUSH);
+    fuse_reply_err(req, ENOSYS);
+}
+
+/* Likewise access(2): ENOSYS once, and the kernel checks the mode bits
+ * itself from then on. */
+static void
+abcfs_ll_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+    (void)ino;
+    (void)mask;
+    view_count_request(abcfs_ll_data(req)->v, VIEW_REQ_ACCESS);
+    fuse_reply_err(req, ENOSYS);
 }
 
 static void
@@ -320,7 +374,7 @@ abcfs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     struct abcfs *fs = abcfs_ll_data(req);
     struct ogawa_err err = {0};
     struct view_attr a;
-    view_count_request(fs->v, VIEW_REQ_OTHER);
+    view_count_request(fs->v, VIEW_REQ_OPEN);
     if (fs->no_open) {
         fuse_reply_err(req, ENOSYS);    /* never again: the kernel opens alone */
         return;
@@ -424,7 +478,7 @@ abcfs_ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
     struct ogawa_err err = {0};
     size_t len = 0;
     char *buf = size ? malloc(size) : NULL;
-    view_count_request(fs->v, VIEW_REQ_XATTR);
+    view_count_request(fs->v, VIEW_REQ_GETXATTR);
     if (size && buf == NULL) {
         fuse_reply_err(req, ENOMEM);
         return;
@@ -441,7 +495,7 @@ abcfs_ll_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
     struct ogawa_err err = {0};
     size_t len = 0;
     char *buf = size ? malloc(size) : NULL;
-    view_count_request(fs->v, VIEW_REQ_XATTR);
+    view_count_request(fs->v, VIEW_REQ_LISTXATTR);
     if (size && buf == NULL) {
         fuse_reply_err(req, ENOMEM);
         return;
@@ -560,10 +614,12 @@ const struct fuse_lowlevel_ops abcfs_ll_ops = {
     .opendir = abcfs_ll_opendir,
     .readdir = abcfs_ll_readdir,
     .readdirplus = abcfs_ll_readdirplus,
-    .releasedir = abcfs_ll_release,
+    .releasedir = abcfs_ll_releasedir,
     .open = abcfs_ll_open,
     .read = abcfs_ll_read,
     .release = abcfs_ll_release,
+    .flush = abcfs_ll_flush,
+    .access = abcfs_ll_access,
     .statfs = abcfs_ll_statfs,
     .getxattr = abcfs_ll_getxattr,
     .listxattr = abcfs_ll_listxattr,

@@ -213,10 +213,14 @@ int view_xattr_list(view *v, uint64_t id, char *buf, size_t cap, size_t *len,
 int view_xattr_get(view *v, uint64_t id, const char *name, char *buf, size_t cap,
                    size_t *len, struct ogawa_err *err);
 
-/* Request kinds counted in user.abcfs.stats. */
+/* Request kinds counted in user.abcfs.stats, one per FUSE opcode the
+ * kernel sends to a read-only mount (forget counts FORGET and each
+ * BATCH_FORGET once; other: the mutations, answered EROFS). */
 enum view_req {
     VIEW_REQ_LOOKUP, VIEW_REQ_FORGET, VIEW_REQ_GETATTR, VIEW_REQ_READLINK,
-    VIEW_REQ_READDIR, VIEW_REQ_READ, VIEW_REQ_XATTR, VIEW_REQ_STATFS, VIEW_REQ_OTHER,
+    VIEW_REQ_READDIR, VIEW_REQ_READ, VIEW_REQ_GETXATTR, VIEW_REQ_STATFS, VIEW_REQ_OTHER,
+    VIEW_REQ_LISTXATTR, VIEW_REQ_READDIRPLUS, VIEW_REQ_OPEN, VIEW_REQ_RELEASE,
+    VIEW_REQ_FLUSH, VIEW_REQ_OPENDIR, VIEW_REQ_RELEASEDIR, VIEW_REQ_ACCESS,
     VIEW_REQ_COUNT
 };
 /* Counts one request of a kind (the adapter calls it once per request).

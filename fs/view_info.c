@@ -15,7 +15,12 @@
  * Extended attributes beyond layout.md's list (which the README documents):
  * sample files answer the attributes of their property plus user.abc.index
  * and user.abc.time; .info/.times and links answer user.abc.kind and
- * user.abc.name; the mount point also answers user.abcfs.stats.
+ * user.abc.name; the mount point also answers user.abcfs.stats.  Files
+ * whose bytes are stored as they are in an uncompressed archive (raw
+ * samples, .npy files of raw numeric samples) answer user.abc.source (the
+ * archive's absolute path) and user.abc.offset (where the bytes are in it),
+ * .npy files also user.abc.header_bytes (the file offset of those bytes),
+ * so that a reader allowed to open the archive can map it directly.
  */
 #include <math.h>
 #include <stdio.h>
@@ -287,6 +292,22 @@ view_xattr_prop(view_xattr_fn fn, void *ctx, const struct abc_property_header *h
     return rc;
 }
 
+/* The direct path: where a file's bytes are in the archive file, for a
+ * reader that may open the archive itself (view_node_direct). */
+static int
+view_xattr_direct(view *v, struct view_node *n, view_xattr_fn fn, void *ctx)
+{
+    uint64_t off, skip;
+    if (v->path == NULL || !view_node_direct(v, n, &off, &skip))
+        return 0;
+    int rc = view_xattr_str(fn, ctx, "user.abc.source", v->path, strlen(v->path));
+    if (rc == 0)
+        rc = view_xattr_num(fn, ctx, "user.abc.offset", off);
+    if (rc == 0 && n->attr.type == VIEW_T_VIEWFILE)
+        rc = view_xattr_num(fn, ctx, "user.abc.header_bytes", skip);
+    return rc;
+}
+
 static int
 view_xattr_walk(view *v, struct view_node *n, view_xattr_fn fn, void *ctx)
 {
@@ -357,8 +378,13 @@ view_xattr_walk(view *v, struct view_node *n, view_xattr_fn fn, void *ctx)
             int k = snprintf(buf, sizeof buf, "%.17g", t);
             rc = view_xattr_str(fn, ctx, "user.abc.time", buf, (size_t)k);
         }
+        if (rc == 0)
+            rc = view_xattr_direct(v, n, fn, ctx);
         break;
     }
+    case VIEW_T_VIEWFILE:
+        rc = view_xattr_direct(v, n, fn, ctx);
+        break;
     default:
         break;
     }
@@ -462,7 +488,9 @@ char *
 view_stats_json(view *v, size_t *len)
 {
     static const char *const req_names[VIEW_REQ_COUNT] = {
-        "lookup", "forget", "getattr", "readlink", "readdir", "read", "xattr", "statfs", "other",
+        "lookup", "forget", "getattr", "readlink", "readdir", "read", "getxattr", "statfs",
+        "other", "listxattr", "readdirplus", "open", "release", "flush", "opendir",
+        "releasedir", "access",
     };
     struct ogawa_stats st;
     ogawa_archive_stats(abc_archive_ogawa(v->arc), &st);

@@ -117,6 +117,8 @@ struct view {
     abc_archive *arc;
     abc_object *top;
     int fd;                 /* the archive's fd (owned by arc) */
+    char *path;             /* the archive's path as opened, made absolute
+                               (user.abc.source); NULL if unknown */
     int64_t mtime;          /* archive mtime */
     long mtime_nsec;
     pthread_mutex_t lock;   /* the node table */
@@ -259,6 +261,12 @@ int view_views_fill(view *v, struct view_node *c, struct ogawa_err *err);
 /* Reads a file of a view, or a computed sample, into out. */
 int view_views_read(view *v, struct view_node *n, uint64_t pos, uint64_t len,
                     struct view_data *out, struct ogawa_err *err);
+/* Where the bytes of file node n are stored as they are in the archive
+ * file: file bytes [*skip, size) are archive bytes [*off, ...).  Raw
+ * samples (skip 0) and the .npy files of raw numeric samples (skip: the
+ * .npy header); false for any other file, for an empty one, and for a
+ * compressed archive (no file holds its bytes as they are). */
+bool view_node_direct(view *v, struct view_node *n, uint64_t *off, uint64_t *skip);
 /* The .info body of a view directory (after "name"). */
 int view_views_info(view *v, struct view_node *d, struct view_buf *b, struct ogawa_err *err);
 /* Time of sample i of a series directory, and its .times. */

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "abc_mesh.h"
 #include "hash.h"
@@ -485,6 +486,31 @@ view_open(const char *path, view **out, struct ogawa_err *err)
     return view_open_opts(path, NULL, out, err);
 }
 
+/* PATH as given, prefixed with the working directory when relative (not
+ * resolved: a link in it stays a link); NULL when it cannot be made. */
+static char *
+view_absolute_path(const char *path)
+{
+    if (path[0] == '/')
+        return strdup(path);
+    char *cwd = getcwd(NULL, 0);
+    if (cwd == NULL)
+        return NULL;
+    size_t clen = strlen(cwd), plen = strlen(path);
+    while (plen >= 2 && path[0] == '.' && path[1] == '/') {
+        path += 2;      /* "./x" is "x" */
+        plen -= 2;
+    }
+    char *abs = malloc(clen + 1 + plen + 1);
+    if (abs != NULL) {
+        memcpy(abs, cwd, clen);
+        abs[clen] = '/';
+        memcpy(abs + clen + (clen == 0 || cwd[clen - 1] != '/'), path, plen + 1);
+    }
+    free(cwd);
+    return abs;
+}
+
 int
 view_open_opts(const char *path, const struct ogawa_open_opts *opts, view **out,
                struct ogawa_err *err)
@@ -513,6 +539,7 @@ view_open_opts(const char *path, const struct ogawa_open_opts *opts, view **out,
         return rc;
     }
     v->fd = ogawa_archive_fd(abc_archive_ogawa(v->arc));   /* -1: a compressed archive */
+    v->path = view_absolute_path(path);
     const struct ogawa_source_identity *src_id =
         ogawa_source_identity(ogawa_archive_source(abc_archive_ogawa(v->arc)));
     v->mtime = src_id->mtime_sec;
@@ -560,6 +587,7 @@ view_close(view *v)
     free(v->by_pos);
     abc_object_unref(v->top);
     abc_archive_close(v->arc);
+    free(v->path);
     free(v);
 }
 

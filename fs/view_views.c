@@ -1042,6 +1042,35 @@ view_views_read(view *v, struct view_node *n, uint64_t pos, uint64_t len, struct
     return rc;
 }
 
+bool
+view_node_direct(view *v, struct view_node *n, uint64_t *off, uint64_t *skip)
+{
+    if (v->fd < 0 || n->bad || n->attr.size == 0)
+        return false;
+    if (n->attr.type == VIEW_T_SAMPLE) {
+        *off = n->data_off;
+        *skip = 0;
+        return n->raw;
+    }
+    if (n->attr.type != VIEW_T_VIEWFILE || n->vk != VIEW_VK_NPY || n->all)
+        return false;
+    struct view_node *s = n->parent->parent;
+    if (view_pod_is_string(s->x->ser.pod))
+        return false;
+    struct view_piece p;
+    char hdr[VIEW_NPY_HEADER_MAX];
+    size_t hlen = 0;
+    bool direct = view_piece_get(v, s, n->sample, false, &p, NULL) == 0 && p.raw && !p.bad &&
+                  view_npy_numeric_header(&s->x->ser, p.len, 0, hdr, &hlen) &&
+                  hlen + p.len == n->attr.size && p.len > 0;
+    if (direct) {
+        *off = p.off;
+        *skip = hlen;
+    }
+    view_piece_release(v, &p);
+    return direct;
+}
+
 /* ---- .info and .times ------------------------------------------------------ */
 
 static void

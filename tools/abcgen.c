@@ -10,6 +10,7 @@
  *   abcgen xdeep --depth N [--frames F] OUT
  *   abcgen samples --samples N OUT
  *   abcgen names OUT
+ *   abcgen badmesh OUT
  *   abcgen instances --objects N OUT
  *   abcgen metakeys --keys N OUT
  *   abcgen twins --children N OUT
@@ -36,6 +37,7 @@ usage(void)
             "       abcgen xdeep --depth N [--frames F] OUT\n"
             "       abcgen samples --samples N OUT\n"
             "       abcgen names OUT\n"
+            "       abcgen badmesh OUT\n"
             "       abcgen instances --objects N OUT\n"
             "       abcgen metakeys --keys N OUT\n"
             "       abcgen twins --children N OUT\n");
@@ -98,6 +100,8 @@ main(int argc, char **argv)
         gen_tree(out, objects);
     else if (strcmp(mode, "big") == 0 && mib >= 0)
         gen_big(out, mib);
+    else if (strcmp(mode, "badmesh") == 0)
+        gen_badmesh(out);
     else if (strcmp(mode, "wide") == 0 && children >= 0)
         gen_wide(out, children);
     else if (strcmp(mode, "deep") == 0 && depth >= 0)

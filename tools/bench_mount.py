@@ -5,14 +5,28 @@ measured in the same run, so the ratio means something on any machine.
   1. first read (cold page cache, fresh mount) of one 256 MiB sample through
      abcfs, with splice and with -o nosplice, vs the same archive file served
      by tools/bench/fuse_ceiling (a bare one-file FUSE with splice);
-  2. re-read (warm) of that sample vs reading the archive file directly;
+  2. re-read (warm) of that sample vs reading the archive file directly, and
+     vs the bare FUSE's own re-read (keep_cache): through any FUSE mount a
+     re-read is capped by the kernel's FUSE page cache, which on kernels
+     before large folios for FUSE holds 4 KiB folios only (the kernel
+     version and the folio sizes of the cached sample, read from
+     /proc/kpageflags through /proc/self/pagemap, are printed; without
+     permission they are inferred from the timing); the same bytes read
+     through user.abc.source / user.abc.offset (the direct path) vs the
+     archive file read directly;
   3. mount time (process start until a first-level entry stats) of a
      100k-object archive vs a 1-object one;
   4. reading every sample file of a 50-object mesh: us per file with one
      reader, throughput of two readers in parallel vs one;
   5. bytes read from the archive to serve one sample (user.abcfs.stats) vs
      its payload; the daemon's peak RSS after reading every file of a
-     ~300 MB archive.
+     ~300 MB archive;
+  6. FUSE requests by opcode (user.abcfs.stats), per file, on a fresh mount
+     (cold) and again (warm): find -type f -exec cat over figure 4's mesh
+     archive and over a 5000-entry directory, ls -l of that directory,
+     numpy.load of one .npy file;
+  7. find -type f -exec cat over every file of figure 4's mesh archive on a
+     fresh mount vs the same tree copied to tmpfs (/dev/shm).
 
 Each value is the median of --repeat runs; the variants of a figure are
 measured back to back in every run (in rotated order) and its ratio is the
@@ -35,9 +49,12 @@ tests) unless --strict is given; 1 if a figure could not be measured.
 """
 
 import argparse
+import ctypes
 import json
+import mmap
 import multiprocessing
 import os
+import platform
 import resource
 import shutil
 import statistics
@@ -203,6 +220,73 @@ def timed_read(path):
     t0 = time.perf_counter()
     n = read_file(path, buf)
     return time.perf_counter() - t0, n
+
+
+def direct_path(path):
+    """(archive, offset) that PATH's user.abc.source / user.abc.offset give."""
+    return (os.getxattr(path, 'user.abc.source').decode(),
+            int(os.getxattr(path, 'user.abc.offset')))
+
+
+def timed_read_range(path, offset, size):
+    """(seconds, bytes) of reading SIZE bytes of PATH from OFFSET, as a
+    reader of the direct path would (open included)."""
+    buf = bytearray(CHUNK)
+    t0 = time.perf_counter()
+    fd = os.open(path, os.O_RDONLY)
+    n = 0
+    try:
+        while n < size:
+            k = os.preadv(fd, [memoryview(buf)[:min(CHUNK, size - n)]], offset + n)
+            if k == 0:
+                break
+            n += k
+    finally:
+        os.close(fd)
+    return time.perf_counter() - t0, n
+
+
+KPF_COMPOUND_HEAD, KPF_COMPOUND_TAIL = 15, 16     # linux/kernel-page-flags.h
+
+
+def folio_pages(path, max_pages=4096):
+    """(pages looked at, pages in a large folio) of PATH's page cache,
+    through its mapping: /proc/self/pagemap gives each mapped page's frame,
+    /proc/kpageflags whether that frame is part of a compound page (a folio
+    larger than 4 KiB).  None when this process may not read frame numbers
+    (needs CAP_SYS_ADMIN) or kpageflags."""
+    page = mmap.PAGESIZE
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        n = min(os.fstat(fd).st_size, max_pages * page) // page * page
+        if n == 0:
+            return None
+        # A private writable mapping that is only read maps the page cache's
+        # own pages; ctypes needs a writable buffer for the address.
+        mm = mmap.mmap(fd, n, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    finally:
+        os.close(fd)
+    try:
+        addr = ctypes.addressof(ctypes.c_char.from_buffer(mm))
+        for off in range(0, n, page):
+            mm[off]                     # fault each page in
+        with open('/proc/self/pagemap', 'rb') as pm, open('/proc/kpageflags', 'rb') as kf:
+            large = seen = 0
+            for k in range(n // page):
+                pm.seek((addr // page + k) * 8)
+                entry = int.from_bytes(pm.read(8), 'little')
+                pfn = entry & ((1 << 55) - 1)
+                if not entry >> 63 or pfn == 0:
+                    continue            # not present, or frame numbers hidden
+                kf.seek(pfn * 8)
+                flags = int.from_bytes(kf.read(8), 'little')
+                seen += 1
+                large += bool(flags & (1 << KPF_COMPOUND_HEAD | 1 << KPF_COMPOUND_TAIL))
+        return (seen, large) if seen else None
+    except OSError:
+        return None
+    finally:
+        mm.close()
 
 
 def is_sample(name):
@@ -385,7 +469,8 @@ class Bench:
         cold = {v: [] for v, _ in variants}
         warm = {v: [] for v, _ in variants}
         fresh = {v: [] for v, _ in variants}
-        direct, disk = [], []
+        direct, disk, via_xattr = [], [], []
+        self.folios = None
 
         def mount(name, opts):
             mnt = self.mnt('big')
@@ -413,6 +498,19 @@ class Bench:
                     cold[name].append(mbs(n, dt))
                     dt, n = timed_read(path)
                     warm[name].append(mbs(n, dt))
+                    if name == 'abcfs splice':
+                        if self.folios is None:
+                            self.folios = (folio_pages(path), folio_pages(archive))
+                        try:
+                            source, offset = direct_path(path)
+                        except OSError as e:
+                            log('no direct path: %s' % e)
+                            continue
+                        timed_read_range(source, offset, n)
+                        dt, n2 = timed_read_range(source, offset, n)
+                        if n2 != n:
+                            raise RuntimeError('the direct path gave %d bytes of %d' % (n2, n))
+                        via_xattr.append(mbs(n2, dt))
             # Fresh mounts again, the archive now in the page cache: the FUSE
             # path and the daemon without the disk's noise.
             for name, opts in order:
@@ -430,6 +528,7 @@ class Bench:
                    ', '.join('%s %.0f' % (k, v[-1]) for k, v in warm.items()), direct[-1]))
         tag = '' if self.cold_ok else ' (page cache NOT dropped: not permitted)'
         fig = self.figure
+        self.last_warm, self.last_direct = warm['abcfs splice'], direct
         for name in ('abcfs splice', 'abcfs nosplice'):
             default = name == 'abcfs splice'
             fig('1. first read %d MiB, %s%s%s' % (mib, name, ' (default)' if default else '', tag),
@@ -446,10 +545,38 @@ class Bench:
             default = name == 'abcfs splice'
             fig('2. re-read %d MiB, %s%s' % (mib, name, ' (default)' if default else ''),
                 warm[name], 'file', direct, '>= 0.90', lambda x: x >= 0.90, fmt_mbs)
-        fig('   re-read %d MiB, ceiling (info)' % mib, warm['ceiling'], 'file', direct, fmt=fmt_mbs)
-        fig('   re-read %d MiB, abcfs vs ceiling (info)' % mib, warm['abcfs splice'],
-            'ceiling', warm['ceiling'], fmt=fmt_mbs)
+        fig('   re-read %d MiB, ceiling (info: the kernel\'s limit)' % mib, warm['ceiling'],
+            'file', direct, fmt=fmt_mbs)
+        fig('2. re-read %d MiB, abcfs vs the bare FUSE\'s re-read (keep_cache)' % mib,
+            warm['abcfs splice'], 'ceiling', warm['ceiling'], '>= 0.90', lambda x: x >= 0.90,
+            fmt_mbs)
+        if via_xattr:
+            fig('2. read %d MiB through user.abc.source/offset' % mib, via_xattr, 'file',
+                direct[-len(via_xattr):], '>= 0.90', lambda x: x >= 0.90, fmt_mbs)
+        self.folio_rows()
         os.unlink(archive)
+
+    def folio_rows(self):
+        """Whether the FUSE page cache holds large folios (what caps a
+        re-read through any FUSE mount below the file's own speed)."""
+        self.t.add('   kernel (info)', platform.release())
+        fuse, ext = self.folios or (None, None)
+        if fuse is None:
+            ratio = None
+            try:
+                ratio = paired(self.last_warm, self.last_direct)
+            except (AttributeError, ZeroDivisionError, statistics.StatisticsError):
+                pass
+            guess = ('unknown' if ratio is None else
+                     'likely large' if ratio >= 0.9 else 'likely 4 KiB only')
+            self.t.add('   FUSE page cache folios (info)', guess,
+                       'inferred from timing: /proc/kpageflags not readable')
+            return
+        self.t.add('   FUSE page cache folios (info)',
+                   '%s: %d of %d pages in large folios'
+                   % ('large' if fuse[1] else '4 KiB only', fuse[1], fuse[0]),
+                   'archive file: %d of %d' % (ext[1], ext[0]) if ext else 'archive file: -',
+                   None, None, None)
 
     # 3 --------------------------------------------------------------------
 
@@ -579,6 +706,133 @@ class Bench:
         os.unlink(archive)
 
 
+    # 6 --------------------------------------------------------------------
+
+    def request_delta(self, mnt, action):
+        """FUSE requests by opcode that ACTION caused (user.abcfs.stats before
+        and after; reading the stats costs requests of its own, measured by
+        reading them twice before)."""
+        first = stats(mnt)['requests']
+        before = stats(mnt)['requests']     # what one stats read costs
+        action()
+        after = stats(mnt)['requests']
+        d = {k: after[k] - before[k] - (before[k] - first[k]) for k in after}
+        return {k: v for k, v in d.items() if v}
+
+    def request_row(self, label, counts, files):
+        total = sum(counts.values())
+        by_op = ', '.join('%s %d' % (k, v)
+                          for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+        self.t.add(label, '%.2f/file' % (total / files), '%d files' % files, None,
+                   None, None)
+        log('    by opcode, total: %s' % (by_op or 'none'))
+        self.t.rows.append(('     ' + (by_op or 'none'), '', '', '', '', ''))
+
+    def requests(self):
+        """Messages per file, cold (fresh mount: the kernel knows nothing)
+        and warm (the same again), by opcode, for three ways of reading."""
+        mesh = self.gen('reqmesh', 'mesh', '--objects', '50', '--verts', str(self.a.mesh_verts),
+                        '--frames', '24')
+        series = self.gen('reqseries', 'samples', '--samples', '5000')
+        mnt = self.mnt('req')
+
+        def find_cat():
+            subprocess.run('find %s -type f -exec cat {} + >/dev/null' % mnt, shell=True,
+                           check=True)
+        with self.abcfs(mesh, mnt):
+            counts = [self.request_delta(mnt, find_cat) for _ in range(2)]
+            files = sum(len(n) for _d, _s, n in os.walk(mnt))
+            for state, c in zip(('cold', 'warm'), counts):
+                self.request_row('6. find -type f -exec cat, %s' % state, c, files)
+
+        big = os.path.join(mnt, 'series', 'value')
+
+        def ls_l():
+            subprocess.run(['ls', '-l', big], check=True, stdout=subprocess.DEVNULL)
+        def find_cat_big():
+            subprocess.run('find %s -type f -exec cat {} + >/dev/null' % big, shell=True,
+                           check=True)
+        files = 5000
+        with self.abcfs(series, mnt):
+            for state in ('cold', 'warm'):
+                self.request_row('6. ls -l of a %d-entry directory, %s' % (files, state),
+                                 self.request_delta(mnt, ls_l), files)
+        with self.abcfs(series, mnt):
+            for state in ('cold', 'warm'):
+                self.request_row('6. find -type f -exec cat in a %d-entry directory, %s'
+                                 % (files, state), self.request_delta(mnt, find_cat_big), files)
+
+        npy = os.path.join(big, '.npy', '0000.npy')
+
+        def np_load():
+            subprocess.run(['/usr/bin/python3', '-c',
+                            'import sys, numpy; numpy.load(sys.argv[1])', npy], check=True)
+        with self.abcfs(series, mnt):
+            for state in ('cold', 'warm'):
+                self.request_row('6. numpy.load of one .npy sample, %s' % state,
+                                 self.request_delta(mnt, np_load), 1)
+        os.unlink(mesh)
+        os.unlink(series)
+
+
+    # 7 --------------------------------------------------------------------
+
+    def scan(self):
+        """find -type f -exec cat over every file of figure 4's mesh archive
+        on a fresh mount (the kernel knows nothing of the tree; the archive
+        is in the page cache), vs the same tree copied to tmpfs."""
+        archive = self.gen('scan', 'mesh', '--objects', '50', '--verts',
+                           str(self.a.mesh_verts), '--frames', '24')
+        shm = '/dev/shm' if tmpfs_dir('/dev/shm') else None
+        copy = tempfile.mkdtemp(prefix='abcfs-scan-', dir=shm or self.tmp)
+        mnt = self.mnt('scan')
+        try:
+            with self.abcfs(archive, mnt):
+                shutil.copytree(mnt, os.path.join(copy, 't'), symlinks=True)
+            tree = os.path.join(copy, 't')
+            files = sum(len(n) for _d, _s, n in os.walk(tree))
+
+            def find_cat(root):
+                t0 = time.perf_counter()
+                subprocess.run('find %s -type f -exec cat {} + >/dev/null' % root, shell=True,
+                               check=True)
+                return time.perf_counter() - t0
+            timed_read(archive)
+            cold, warm, plain, reads = [], [], [], []
+            for r in range(self.a.repeat):
+                for which in (('fuse', 'tmpfs') if r % 2 == 0 else ('tmpfs', 'fuse')):
+                    if which == 'tmpfs':
+                        plain.append(find_cat(tree))
+                        continue
+                    with self.abcfs(archive, mnt):
+                        before = stats(mnt)['requests']
+                        cold.append(find_cat(mnt))
+                        after = stats(mnt)['requests']
+                        warm.append(find_cat(mnt))
+                    reads.append(sum(after.values()) - sum(before.values()) - 2)
+                log('scan run %d: fresh mount %.0f ms, again %.0f ms, tmpfs %.0f ms'
+                    % (r + 1, cold[-1] * 1e3, warm[-1] * 1e3, plain[-1] * 1e3))
+            us = lambda t: '%.1f us/file' % (t / files * 1e6)
+            self.figure('7. cold scan (find + cat) of %d files, fresh mount' % files, cold,
+                        'tmpfs' if shm else 'local copy', plain, '<= 1.5', lambda x: x <= 1.5, us)
+            self.figure('   same scan again (info)', warm, 'tmpfs' if shm else 'local copy',
+                        plain, fmt=us)
+            self.t.add('   requests per file, cold scan (info)',
+                       '%.2f' % (statistics.median(reads) / files))
+        finally:
+            shutil.rmtree(copy, ignore_errors=True)
+            os.unlink(archive)
+
+
+def tmpfs_dir(path):
+    """True when PATH is a tmpfs mount point."""
+    try:
+        with open('/proc/mounts') as f:
+            return any(line.split()[1] == path and line.split()[2] == 'tmpfs' for line in f)
+    except OSError:
+        return False
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--abcgen', required=True)
@@ -592,7 +846,7 @@ def main():
     ap.add_argument('--deep', type=int, default=32, help='depth of the deep archive')
     ap.add_argument('--ceiling-mt', action='store_true',
                     help='run the ceiling with its "mt" loop (default: single-threaded, its best)')
-    ap.add_argument('--only', default='12345', help='which figures, e.g. 35')
+    ap.add_argument('--only', default='1234567', help='which figures, e.g. 35')
     ap.add_argument('--quick', action='store_true', help='small sizes, one run: a smoke test')
     ap.add_argument('--strict', action='store_true', help='exit 1 when a goal is missed')
     ap.add_argument('--nice', type=int, default=0,
@@ -635,7 +889,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix='abcfs-bench-', dir='/tmp')
     try:
         b = Bench(a, tmp, table)
-        steps = {'1': b.big, '3': b.mount_time, '4': b.parallel, '5': b.memory}
+        steps = {'1': b.big, '3': b.mount_time, '4': b.parallel, '5': b.memory,
+                 '6': b.requests, '7': b.scan}
         if '1' not in a.only and '2' in a.only:
             steps['2'] = b.big
         for k in sorted(steps):
@@ -659,7 +914,7 @@ def main():
             shutil.rmtree(tmp, ignore_errors=True)
     print(flush=True)
     print('abcfs mount benchmarks: medians of %d runs, ratios paired by run; '
-          'load average at start %s' % (a.repeat, load))
+          'load average at start %s; kernel %s' % (a.repeat, load, platform.release()))
     table.print()
     if table.missed:
         print('\nmissed: ' + '; '.join(table.missed))

@@ -408,6 +408,43 @@ gen_samples(const char *out, long n)
     gen_close(w);
 }
 
+/* ---- badmesh ---------------------------------------------------------- */
+
+void
+gen_badmesh(const char *out)
+{
+    abc_writer *w = gen_open(out, 24.0);
+    struct ogawa_err err;
+    uint32_t ts = gen_uniform(w, 1.0 / 24);
+    abc_wobject *mesh;
+    abc_wprop *geom, *P, *fi, *fc;
+    CHECK(abc_wobject_add_child(abc_writer_top(w), abc_wstr("mesh"),
+                                ABC_WMETA("schema", "AbcGeom_PolyMesh_v1", "schemaBaseType",
+                                          "AbcGeom_GeomBase_v1", "schemaObjTitle",
+                                          "AbcGeom_PolyMesh_v1:.geom"),
+                                &mesh, &err));
+    CHECK(abc_wprop_add_compound(abc_wobject_props(mesh), abc_wstr(".geom"),
+                                 ABC_WMETA("schema", "AbcGeom_PolyMesh_v1", "schemaBaseType",
+                                           "AbcGeom_GeomBase_v1"),
+                                 &geom, &err));
+    CHECK(abc_wprop_add_array(geom, abc_wstr("P"),
+                              ABC_WMETA("geoScope", "vtx", "interpretation", "point"),
+                              ABC_POD_FLOAT32, 3, ts, &P, &err));
+    CHECK(abc_wprop_add_array(geom, abc_wstr(".faceIndices"), NULL, ABC_POD_INT32, 1, ts, &fi,
+                              &err));
+    CHECK(abc_wprop_add_array(geom, abc_wstr(".faceCounts"), NULL, ABC_POD_INT32, 1, ts, &fc,
+                              &err));
+    /* Sample 0 is one quad; sample 1 points at a fifth point of four. */
+    static const float pts[12] = {0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 1, 0};
+    static const int32_t good[4] = {0, 1, 2, 3}, bad[4] = {0, 1, 2, 4}, four = 4;
+    for (int k = 0; k < 2; k++) {
+        CHECK(abc_wprop_add_array_sample(P, pts, sizeof(pts), NULL, 0, &err));
+        CHECK(abc_wprop_add_array_sample(fi, k == 0 ? good : bad, sizeof(good), NULL, 0, &err));
+        CHECK(abc_wprop_add_array_sample(fc, &four, sizeof(four), NULL, 0, &err));
+    }
+    gen_close(w);
+}
+
 /* ---- names ------------------------------------------------------------ */
 
 void

@@ -24,6 +24,9 @@ void gen_deep(const char *out, long depth);
 void gen_xdeep(const char *out, long depth, long n_frames);
 /* One float64 property with N samples. */
 void gen_samples(const char *out, long n);
+/* One PolyMesh of two samples, the second with a face index outside its
+ * points (an invalid topology: its .ply and .obj files have size 0). */
+void gen_badmesh(const char *out);
 /* Objects and properties with odd names. */
 void gen_names(const char *out);
 /* N source objects beside an object "w" of N instances of them. */
