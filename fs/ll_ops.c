@@ -233,6 +233,14 @@ abcfs_ll_damaged(struct view_attr *a, int type, fuse_ino_t dir, uint64_t k)
     a->ino = (1ULL << 62) | ((dir * 0x9E3779B97F4A7C15ULL + k) & ((1ULL << 62) - 1));
 }
 
+/* The most entries a directory may have for every reply of its listing to
+ * carry attributes: each one is a node held by the kernel (about 850 bytes
+ * of the daemon's memory), which a plain listing of a directory of 10^6
+ * entries must not cost.  Larger directories give attributes in their first
+ * reply only (what FUSE_CAP_READDIRPLUS_AUTO would do), and plain entries
+ * (node id 0: the kernel builds nothing) after it. */
+#define ABCFS_LL_PLUS_MAX (1u << 16)
+
 /* readdir and readdirplus: "." and ".." at offsets 0 and 1, entry k of the
  * view at offset k + 2; each dirent carries the offset of the next. */
 static void
@@ -247,6 +255,7 @@ abcfs_ll_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, 
         abcfs_ll_fail(req, rc, &err);
         return;
     }
+    bool attrs = plus && (off <= 0 || n <= ABCFS_LL_PLUS_MAX);
     char *buf = malloc(size);
     if (buf == NULL) {
         fuse_reply_err(req, ENOMEM);
@@ -268,7 +277,7 @@ abcfs_ll_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, 
             rc = view_dir_entry(fs->v, ino, k - 2, entry, &len, &type, &err);
             if (rc != 0)
                 break;
-            if (plus) {
+            if (attrs) {
                 rc = view_child(fs->v, ino, k - 2, &id, &a, &err);
             } else {
                 /* d_ino and d_type only: no node is built */
@@ -289,8 +298,8 @@ abcfs_ll_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, 
             break;
         abcfs_ll_entry(fs, id, &a, &e);
         if (plus) {
-            if (k < 2)
-                e.ino = 0;  /* the kernel counts no lookup for . and .. */
+            if (k < 2 || !attrs)
+                e.ino = 0;  /* no lookup counted: . and .., plain entries */
             entsize = fuse_add_direntry_plus(req, buf + used, size - used, name, &e,
                                              (off_t)(k + 1));
         } else {
