@@ -9,11 +9,13 @@
 #include <fuse_lowlevel.h>
 #include <stdatomic.h>
 
-#include "view.h"
+#include "tree.h"
 
 struct abcfs {
-    view *v;                /* the archive's tree */
+    tree *t;                /* one archive's tree, or a directory of archives */
     double timeout;         /* entry/attr/negative timeout, seconds */
+    double live_timeout;    /* the same for what follows the file system
+                               under a directory mount (tree_live) */
     bool nosplice;          /* -o nosplice: copy sample bytes instead of splicing */
     bool no_open;           /* kernel handles open without us (set at init) */
     bool no_opendir;        /* likewise for opendir */

@@ -78,16 +78,20 @@ abcfs_ll_fail(fuse_req_t req, int code, const struct ogawa_err *err)
     fuse_reply_err(req, view_errno(code, err));
 }
 
+/* An entry of directory parent: node id with attributes a.  Under a
+ * directory mount, names in a directory of DIR and the attributes of what
+ * follows DIR's files are cached for a second only (tree_live). */
 static void
-abcfs_ll_entry(const struct abcfs *fs, uint64_t id, const struct view_attr *a,
+abcfs_ll_entry(struct abcfs *fs, fuse_ino_t parent, uint64_t id, const struct view_attr *a,
                struct fuse_entry_param *e)
 {
     memset(e, 0, sizeof *e);
     e->ino = id;
     e->generation = 1;
     abcfs_ll_stat(fs, a, &e->attr);
-    e->attr_timeout = a->invalid ? 0 : fs->timeout;
-    e->entry_timeout = fs->timeout;
+    e->attr_timeout = a->invalid ? 0
+                      : id != 0 && tree_live(fs->t, id) ? fs->live_timeout : fs->timeout;
+    e->entry_timeout = tree_live(fs->t, parent) ? fs->live_timeout : fs->timeout;
 }
 
 static void
@@ -129,17 +133,17 @@ abcfs_ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
     struct view_attr a;
     struct fuse_entry_param e;
     uint64_t id;
-    view_count_request(fs->v, VIEW_REQ_LOOKUP);
-    int rc = view_lookup(fs->v, parent, name, strlen(name), &id, &a, &err);
+    tree_count_request(fs->t, VIEW_REQ_LOOKUP);
+    int rc = tree_lookup(fs->t, parent, name, strlen(name), &id, &a, &err);
     if (rc == OGAWA_E_NOENT) {
         /* A negative entry, cached as long as positive ones. */
         memset(&e, 0, sizeof e);
-        e.entry_timeout = fs->timeout;
+        e.entry_timeout = tree_live(fs->t, parent) ? fs->live_timeout : fs->timeout;
         fuse_reply_entry(req, &e);
     } else if (rc != 0) {
         abcfs_ll_fail(req, rc, &err);
     } else {
-        abcfs_ll_entry(fs, id, &a, &e);
+        abcfs_ll_entry(fs, parent, id, &a, &e);
         fuse_reply_entry(req, &e);
     }
 }
@@ -148,8 +152,8 @@ static void
 abcfs_ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
     struct abcfs *fs = abcfs_ll_data(req);
-    view_count_request(fs->v, VIEW_REQ_FORGET);
-    view_forget(fs->v, ino, nlookup);
+    tree_count_request(fs->t, VIEW_REQ_FORGET);
+    tree_forget(fs->t, ino, nlookup);
     fuse_reply_none(req);
 }
 
@@ -157,9 +161,9 @@ static void
 abcfs_ll_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
     struct abcfs *fs = abcfs_ll_data(req);
-    view_count_request(fs->v, VIEW_REQ_FORGET);
+    tree_count_request(fs->t, VIEW_REQ_FORGET);
     for (size_t i = 0; i < count; i++)
-        view_forget(fs->v, forgets[i].ino, forgets[i].nlookup);
+        tree_forget(fs->t, forgets[i].ino, forgets[i].nlookup);
     /* The kernel forgets in large batches when it shrinks its caches;
      * give the freed nodes back to the system then, or the daemon's RSS
      * stays at its peak (57 MiB after reading a 292 MB archive, 14 MiB
@@ -176,8 +180,8 @@ abcfs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     struct ogawa_err err = {0};
     struct view_attr a;
     struct stat st;
-    view_count_request(fs->v, VIEW_REQ_GETATTR);
-    int rc = view_getattr(fs->v, ino, &a, &err);
+    tree_count_request(fs->t, VIEW_REQ_GETATTR);
+    int rc = tree_getattr(fs->t, ino, &a, &err);
     if (rc != 0) {
         abcfs_ll_fail(req, rc, &err);
         return;
@@ -187,7 +191,8 @@ abcfs_ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         return;
     }
     abcfs_ll_stat(fs, &a, &st);
-    fuse_reply_attr(req, &st, a.invalid ? 0 : fs->timeout);
+    fuse_reply_attr(req, &st, a.invalid ? 0
+                              : tree_live(fs->t, ino) ? fs->live_timeout : fs->timeout);
 }
 
 static void
@@ -197,8 +202,8 @@ abcfs_ll_readlink(fuse_req_t req, fuse_ino_t ino)
     struct ogawa_err err = {0};
     char *target;
     size_t len;
-    view_count_request(fs->v, VIEW_REQ_READLINK);
-    int rc = view_readlink(fs->v, ino, &target, &len, &err);
+    tree_count_request(fs->t, VIEW_REQ_READLINK);
+    int rc = tree_readlink(fs->t, ino, &target, &len, &err);
     if (rc != 0)
         abcfs_ll_fail(req, rc, &err);
     else
@@ -210,14 +215,17 @@ static void
 abcfs_ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     struct abcfs *fs = abcfs_ll_data(req);
-    (void)ino;
-    view_count_request(fs->v, VIEW_REQ_OPENDIR);
-    if (fs->no_opendir) {
+    tree_count_request(fs->t, VIEW_REQ_OPENDIR);
+    /* One archive: ENOSYS, and the kernel opens directories alone and
+     * caches every listing.  A directory mount answers, so that listings
+     * of directories of DIR are not cached (they follow the disk). */
+    if (fs->no_opendir && tree_view(fs->t) != NULL) {
         fuse_reply_err(req, ENOSYS);    /* never again: the kernel opens alone */
         return;
     }
-    fi->cache_readdir = 1;
-    fi->keep_cache = 1;
+    bool live = tree_live(fs->t, ino);
+    fi->cache_readdir = !live;
+    fi->keep_cache = !live;
     fuse_reply_open(req, fi);
 }
 
@@ -249,8 +257,8 @@ abcfs_ll_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, 
     struct abcfs *fs = abcfs_ll_data(req);
     struct ogawa_err err = {0};
     uint64_t n;
-    view_count_request(fs->v, plus ? VIEW_REQ_READDIRPLUS : VIEW_REQ_READDIR);
-    int rc = view_dir_count(fs->v, ino, &n, &err);
+    tree_count_request(fs->t, plus ? VIEW_REQ_READDIRPLUS : VIEW_REQ_READDIR);
+    int rc = tree_dir_count(fs->t, ino, &n, &err);
     if (rc != 0) {
         abcfs_ll_fail(req, rc, &err);
         return;
@@ -272,17 +280,17 @@ abcfs_ll_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, 
         uint64_t id = 0;
         if (k < 2) {
             name = k == 0 ? "." : "..";
-            rc = view_getattr(fs->v, k == 0 ? ino : view_parent(fs->v, ino), &a, &err);
+            rc = tree_getattr(fs->t, k == 0 ? ino : tree_parent(fs->t, ino), &a, &err);
         } else {
-            rc = view_dir_entry(fs->v, ino, k - 2, entry, &len, &type, &err);
+            rc = tree_dir_entry(fs->t, ino, k - 2, entry, &len, &type, &err);
             if (rc != 0)
                 break;
             if (attrs) {
-                rc = view_child(fs->v, ino, k - 2, &id, &a, &err);
+                rc = tree_child(fs->t, ino, k - 2, &id, &a, &err);
             } else {
                 /* d_ino and d_type only: no node is built */
                 memset(&a, 0, sizeof a);
-                rc = view_child_ino(fs->v, ino, k - 2, &a.ino, &a.type, &err);
+                rc = tree_child_ino(fs->t, ino, k - 2, &a.ino, &a.type, &err);
                 a.mode = view_type_is_dir(a.type) ? S_IFDIR | 0555
                          : view_type_is_link(a.type) ? S_IFLNK | 0777 : S_IFREG | 0444;
             }
@@ -296,7 +304,7 @@ abcfs_ll_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, 
         }
         if (rc != 0)
             break;
-        abcfs_ll_entry(fs, id, &a, &e);
+        abcfs_ll_entry(fs, ino, id, &a, &e);
         if (plus) {
             if (k < 2 || !attrs)
                 e.ino = 0;  /* no lookup counted: . and .., plain entries */
@@ -308,7 +316,7 @@ abcfs_ll_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, 
         }
         if (entsize > size - used) {
             if (id != 0)
-                view_forget(fs->v, id, 1);  /* not sent: give the lookup back */
+                tree_forget(fs->t, id, 1);  /* not sent: give the lookup back */
             break;
         }
         used += entsize;
@@ -341,7 +349,7 @@ abcfs_ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     (void)ino;
     (void)fi;
-    view_count_request(abcfs_ll_data(req)->v, VIEW_REQ_RELEASE);
+    tree_count_request(abcfs_ll_data(req)->t, VIEW_REQ_RELEASE);
     fuse_reply_err(req, 0);
 }
 
@@ -350,7 +358,7 @@ abcfs_ll_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     (void)ino;
     (void)fi;
-    view_count_request(abcfs_ll_data(req)->v, VIEW_REQ_RELEASEDIR);
+    tree_count_request(abcfs_ll_data(req)->t, VIEW_REQ_RELEASEDIR);
     fuse_reply_err(req, 0);
 }
 
@@ -362,7 +370,7 @@ abcfs_ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     (void)ino;
     (void)fi;
-    view_count_request(abcfs_ll_data(req)->v, VIEW_REQ_FLUSH);
+    tree_count_request(abcfs_ll_data(req)->t, VIEW_REQ_FLUSH);
     fuse_reply_err(req, ENOSYS);
 }
 
@@ -373,7 +381,7 @@ abcfs_ll_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
     (void)ino;
     (void)mask;
-    view_count_request(abcfs_ll_data(req)->v, VIEW_REQ_ACCESS);
+    tree_count_request(abcfs_ll_data(req)->t, VIEW_REQ_ACCESS);
     fuse_reply_err(req, ENOSYS);
 }
 
@@ -383,12 +391,12 @@ abcfs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     struct abcfs *fs = abcfs_ll_data(req);
     struct ogawa_err err = {0};
     struct view_attr a;
-    view_count_request(fs->v, VIEW_REQ_OPEN);
+    tree_count_request(fs->t, VIEW_REQ_OPEN);
     if (fs->no_open) {
         fuse_reply_err(req, ENOSYS);    /* never again: the kernel opens alone */
         return;
     }
-    int rc = view_getattr(fs->v, ino, &a, &err);
+    int rc = tree_getattr(fs->t, ino, &a, &err);
     if (rc != 0) {
         abcfs_ll_fail(req, rc, &err);
     } else if (view_type_is_dir(a.type)) {
@@ -412,10 +420,10 @@ abcfs_ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
  * fstat per read is cheap next to the read itself.  Logged once.
  */
 static bool
-abcfs_ll_changed(struct abcfs *fs)
+abcfs_ll_changed(struct abcfs *fs, struct tree_data *td)
 {
     struct ogawa_err err = {0};
-    if (view_check_archive(fs->v, &err) == 0)
+    if (tree_read_check(fs->t, td, &err) == 0)
         return false;
     if (!atomic_exchange(&fs->shrink_logged, true))
         fuse_log(FUSE_LOG_ERR, "abcfs: %s: reads answer EIO from now on\n",
@@ -428,24 +436,25 @@ abcfs_ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fus
 {
     struct abcfs *fs = abcfs_ll_data(req);
     struct ogawa_err err = {0};
-    struct view_data d;
+    struct tree_data td;
+    const struct view_data *d = &td.d;
     (void)fi;
-    view_count_request(fs->v, VIEW_REQ_READ);
-    int rc = view_read(fs->v, ino, off < 0 ? 0 : (uint64_t)off, size, &d, &err);
+    tree_count_request(fs->t, VIEW_REQ_READ);
+    int rc = tree_read(fs->t, ino, off < 0 ? 0 : (uint64_t)off, size, &td, &err);
     if (rc != 0) {
         abcfs_ll_fail(req, rc, &err);
-    } else if (abcfs_ll_changed(fs)) {
+    } else if (abcfs_ll_changed(fs, &td)) {
         fuse_reply_err(req, EIO);
-    } else if (d.fd >= 0 && d.len > 0) {
-        struct fuse_bufvec bv = FUSE_BUFVEC_INIT((size_t)d.len);
+    } else if (d->fd >= 0 && d->len > 0) {
+        struct fuse_bufvec bv = FUSE_BUFVEC_INIT((size_t)d->len);
         bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-        bv.buf[0].fd = d.fd;
-        bv.buf[0].pos = (off_t)d.off;
+        bv.buf[0].fd = d->fd;
+        bv.buf[0].pos = (off_t)d->off;
         fuse_reply_data(req, &bv, fs->nosplice ? FUSE_BUF_NO_SPLICE : 0);
     } else {
-        fuse_reply_buf(req, d.mem, (size_t)d.len);
+        fuse_reply_buf(req, d->mem, (size_t)d->len);
     }
-    free(d.mem);
+    tree_read_done(fs->t, &td);   /* after the reply: the fd was in use */
 }
 
 static void
@@ -455,8 +464,8 @@ abcfs_ll_statfs(fuse_req_t req, fuse_ino_t ino)
     struct statvfs st;
     uint64_t bytes, nodes;
     (void)ino;
-    view_count_request(fs->v, VIEW_REQ_STATFS);
-    view_statfs(fs->v, &bytes, &nodes);
+    tree_count_request(fs->t, VIEW_REQ_STATFS);
+    tree_statfs(fs->t, &bytes, &nodes);
     memset(&st, 0, sizeof st);
     st.f_bsize = 4096;
     st.f_frsize = 4096;
@@ -487,12 +496,12 @@ abcfs_ll_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
     struct ogawa_err err = {0};
     size_t len = 0;
     char *buf = size ? malloc(size) : NULL;
-    view_count_request(fs->v, VIEW_REQ_GETXATTR);
+    tree_count_request(fs->t, VIEW_REQ_GETXATTR);
     if (size && buf == NULL) {
         fuse_reply_err(req, ENOMEM);
         return;
     }
-    int rc = view_xattr_get(fs->v, ino, name, buf, size, &len, &err);
+    int rc = tree_xattr_get(fs->t, ino, name, buf, size, &len, &err);
     abcfs_ll_xattr_reply(req, rc, &err, buf, size, len);
     free(buf);
 }
@@ -504,12 +513,12 @@ abcfs_ll_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
     struct ogawa_err err = {0};
     size_t len = 0;
     char *buf = size ? malloc(size) : NULL;
-    view_count_request(fs->v, VIEW_REQ_LISTXATTR);
+    tree_count_request(fs->t, VIEW_REQ_LISTXATTR);
     if (size && buf == NULL) {
         fuse_reply_err(req, ENOMEM);
         return;
     }
-    int rc = view_xattr_list(fs->v, ino, buf, size, &len, &err);
+    int rc = tree_xattr_list(fs->t, ino, buf, size, &len, &err);
     abcfs_ll_xattr_reply(req, rc, &err, buf, size, len);
     free(buf);
 }
@@ -519,7 +528,7 @@ abcfs_ll_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 static void
 abcfs_ll_erofs(fuse_req_t req)
 {
-    view_count_request(abcfs_ll_data(req)->v, VIEW_REQ_OTHER);
+    tree_count_request(abcfs_ll_data(req)->t, VIEW_REQ_OTHER);
     fuse_reply_err(req, EROFS);
 }
 

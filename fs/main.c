@@ -1,7 +1,9 @@
 /*
  * main.c — abcfs [options] ARCHIVE MOUNTPOINT: opens the archive, mounts it
  * read-only with the low-level adapter (fs/ll_ops.c), and serves it until
- * unmounted (fusermount3 -u, umount) or sent SIGTERM/SIGINT.
+ * unmounted (fusermount3 -u, umount) or sent SIGTERM/SIGINT.  ARCHIVE may
+ * be a directory: then every archive below it is served (fs/shelf.c),
+ * each opened and checked at its first use instead of here.
  *
  * A straight ladder: parse, check the mount point is a directory, open the
  * archive and check its structure within a read budget (so that a file
@@ -32,6 +34,9 @@
 
 /* Kernel cache time for entries and attributes: the archive is immutable. */
 #define ABCFS_TIMEOUT 86400.0
+/* Under a directory mount, for what follows DIR's files: "new, removed and
+ * replaced files show up within a second". */
+#define ABCFS_LIVE_TIMEOUT 1.0
 
 /* Default -o check budget: archive bytes the structural check may read
  * before mounting.  Enough to check any archive whose structure (headers,
@@ -51,6 +56,7 @@ struct abcfs_cli {
                                compressed archive's block cache */
     char *gzindex;          /* -o gzindex=PATH: where a gzip archive's index is kept */
     char *timeout;          /* -o timeout=SECONDS: an HTTP request without progress */
+    char *max_open;         /* -o max_open=N: archives open at once (directory mount) */
     char **headers;         /* -o header=NAME: VALUE, repeatable: sent with HTTP requests */
     size_t n_headers;
     int nosplice;
@@ -66,6 +72,7 @@ static const struct fuse_opt abcfs_main_opts[] = {
     {"cache=%s", offsetof(struct abcfs_cli, cache), 0},
     {"gzindex=%s", offsetof(struct abcfs_cli, gzindex), 0},
     {"timeout=%s", offsetof(struct abcfs_cli, timeout), 0},
+    {"max_open=%s", offsetof(struct abcfs_cli, max_open), 0},
     FUSE_OPT_KEY("header=", ABCFS_KEY_HEADER),
     FUSE_OPT_KEY("allow_other", ABCFS_KEY_ALLOW_OTHER),
     FUSE_OPT_KEY("defaults", ABCFS_KEY_DROP),
@@ -125,9 +132,12 @@ abcfs_main_usage(FILE *f, const char *prog)
 {
     fprintf(f,
             "usage: %s [options] ARCHIVE.abc MOUNTPOINT\n"
+            "       %s [options] DIR MOUNTPOINT\n"
             "Mounts an Alembic (Ogawa) archive read-only as a tree of directories and files.\n"
             "The archive may be gzip-compressed (abccopy --gzip, or any gzip file), or an\n"
-            "http:// or https:// URL of a server that answers Range requests.\n"
+            "http:// or https:// URL of a server that answers Range requests.  A directory\n"
+            "shows each *.abc and *.abc.gz file below it as a directory of its archive's\n"
+            "tree (subdirectories mirrored), each opened at its first use.\n"
             "\n"
             "abcfs options:\n"
             "    -h, --help             print this help and exit\n"
@@ -156,11 +166,13 @@ abcfs_main_usage(FILE *f, const char *prog)
             "                           write a comma in VALUE as \\,); ~/.netrc is also read\n"
             "    -o timeout=SECONDS     give up an HTTP request after SECONDS without progress\n"
             "                           (then retried, 5 tries in all; default 10)\n"
+            "    -o max_open=N          DIR: archives kept open at once, least recently used\n"
+            "                           closed beyond (default 64); -o cache is shared by them\n"
             "\n"
             "Unmount with: fusermount3 -u MOUNTPOINT\n"
             "fstab: /data/shot.abc /mnt/shot fuse.abcfs ro,allow_other 0 0\n"
             "\n",
-            prog);
+            prog, prog);
 }
 
 static int abcfs_main_size(const char *s, uint64_t *out);
@@ -297,35 +309,47 @@ main(int argc, char *argv[])
         }
         open_opts.http_timeout = (unsigned)t;
     }
+    unsigned long max_open = TREE_MAX_OPEN_DEFAULT;
+    if (cli.max_open != NULL) {
+        char *end;
+        errno = 0;
+        max_open = strtoul(cli.max_open, &end, 10);
+        if (end == cli.max_open || *end != '\0' || errno != 0 || max_open == 0 ||
+            max_open > 1000000 || cli.max_open[0] == '-') {
+            fprintf(stderr, "abcfs: invalid -o max_open=%s (1 to 1000000)\n", cli.max_open);
+            goto out_args;
+        }
+    }
     if (abcfs_main_check_mountpoint(opts.mountpoint) != 0)
         goto out_args;
 
-    /* Open before mounting: a bad archive must not leave a mount behind. */
+    /* Open before mounting: a bad archive must not leave a mount behind.
+     * Its structure is walked within the budget (abc_archive_verify), so a
+     * damaged archive is refused now, not with EIO later (issue 4); under
+     * a directory, each archive at its first use. */
+    struct tree_options to = {.view = vo, .open = open_opts, .check_budget = budget,
+                              .max_open = (unsigned)max_open};
     struct ogawa_err err = {0};
-    int rc = view_open_opts(cli.archive, &open_opts, &fs.v, &err);
+    int rc = tree_open(cli.archive, &to, &fs.t, &err);
     if (rc != 0) {
         char msg[256];
         ogawa_err_format(&err, msg, sizeof msg);
         fprintf(stderr, "abcfs: cannot open %s: %s\n", cli.archive, msg);
         goto out_args;
     }
-    view_configure(fs.v, &vo);
-    /* Refuse a damaged archive now, not with EIO later (issue 4): its
-     * structure is walked within the budget (abc_archive_verify). */
-    if (budget > 0) {
-        bool complete;
-        rc = view_verify(fs.v, budget, &complete, &err);
-        if (rc != 0) {
-            char msg[256];
-            ogawa_err_format(&err, msg, sizeof msg);
-            fprintf(stderr, "abcfs: %s: %s\n", cli.archive, msg);
-            goto out_view;
-        }
-        if (opts.debug)
-            fprintf(stderr, "abcfs: structure check %s\n",
-                    complete ? "complete" : "stopped at its budget (the rest stays lazy)");
+    bool complete;
+    rc = tree_verify(fs.t, &complete, &err);
+    if (rc != 0) {
+        char msg[256];
+        ogawa_err_format(&err, msg, sizeof msg);
+        fprintf(stderr, "abcfs: %s: %s\n", cli.archive, msg);
+        goto out_view;
     }
+    if (opts.debug && tree_view(fs.t) != NULL && budget > 0)
+        fprintf(stderr, "abcfs: structure check %s\n",
+                complete ? "complete" : "stopped at its budget (the rest stays lazy)");
     fs.timeout = ABCFS_TIMEOUT;
+    fs.live_timeout = ABCFS_LIVE_TIMEOUT;
     fs.nosplice = cli.nosplice != 0;
     fs.uid = getuid();
     fs.gid = getgid();
@@ -371,7 +395,7 @@ out_signals:
 out_session:
     fuse_session_destroy(se);
 out_view:
-    view_close(fs.v);
+    tree_close(fs.t);
 out_args:
     free(opts.mountpoint);
     free(cli.archive);
@@ -380,6 +404,7 @@ out_args:
     free(cli.cache);
     free(cli.gzindex);
     free(cli.timeout);
+    free(cli.max_open);
     for (size_t k = 0; k < cli.n_headers; k++)
         free(cli.headers[k]);
     free(cli.headers);

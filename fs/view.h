@@ -57,6 +57,7 @@ enum view_type {
     VIEW_T_INSTANCE,        /* symbolic link to an instance's source */
     VIEW_T_VIEWDIR,         /* a view directory (views.md): .npy, .expanded, ... */
     VIEW_T_VIEWFILE,        /* a computed file of a view: NNNN.npy, all.npy, ... */
+    VIEW_T_FOLDER,          /* a directory of the file system (directory mounts, tree.h) */
 };
 
 /* The views of views.md, by kind; VIEW_VK_COUNT bounds the list. */
@@ -223,6 +224,7 @@ enum view_req {
     VIEW_REQ_FLUSH, VIEW_REQ_OPENDIR, VIEW_REQ_RELEASEDIR, VIEW_REQ_ACCESS,
     VIEW_REQ_COUNT
 };
+const char *view_req_name(int kind);    /* "lookup", ... as the stats name them */
 /* Counts one request of a kind (the adapter calls it once per request).
  * Bytes handed out by view_read are counted by view_read. */
 void view_count_request(view *v, int kind);

@@ -484,14 +484,20 @@ view_xattr_get(view *v, uint64_t id, const char *name, char *buf, size_t cap, si
 
 /* ---- stats ------------------------------------------------------------------ */
 
-char *
-view_stats_json(view *v, size_t *len)
+const char *
+view_req_name(int kind)
 {
-    static const char *const req_names[VIEW_REQ_COUNT] = {
+    static const char *const names[VIEW_REQ_COUNT] = {
         "lookup", "forget", "getattr", "readlink", "readdir", "read", "getxattr", "statfs",
         "other", "listxattr", "readdirplus", "open", "release", "flush", "opendir",
         "releasedir", "access",
     };
+    return kind >= 0 && kind < VIEW_REQ_COUNT ? names[kind] : "?";
+}
+
+char *
+view_stats_json(view *v, size_t *len)
+{
     struct ogawa_stats st;
     ogawa_archive_stats(abc_archive_ogawa(v->arc), &st);
     /* view_verify's reads happened before the mount: reported apart. */
@@ -529,7 +535,7 @@ view_stats_json(view *v, size_t *len)
                     (unsigned long long)atomic_load(&v->mem_bytes));
     view_buf_puts(&b, ", \"requests\": {");
     for (int i = 0; i < VIEW_REQ_COUNT; i++)
-        view_buf_printf(&b, "%s\"%s\": %llu", i ? ", " : "", req_names[i],
+        view_buf_printf(&b, "%s\"%s\": %llu", i ? ", " : "", view_req_name(i),
                         (unsigned long long)atomic_load(&v->req[i]));
     struct view_cache_stats cs;
     view_cache_stats(v, &cs);

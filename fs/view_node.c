@@ -56,6 +56,7 @@ view_type_name(int type)
     case VIEW_T_INSTANCE: return "instance";
     case VIEW_T_VIEWDIR: return "view";
     case VIEW_T_VIEWFILE: return "viewfile";
+    case VIEW_T_FOLDER: return "folder";
     default: return "?";
     }
 }
@@ -64,7 +65,7 @@ bool
 view_type_is_dir(int type)
 {
     return type == VIEW_T_OBJECT || type == VIEW_T_COMPOUND || type == VIEW_T_PROPERTY ||
-           type == VIEW_T_VIEWDIR;
+           type == VIEW_T_VIEWDIR || type == VIEW_T_FOLDER;
 }
 
 bool

@@ -1,7 +1,7 @@
 /*
  * abcls — lists the mounted tree of an archive without mounting it:
  *
- *     abcls [-l] [-R] [-i] [-v hidden|visible|off] ARCHIVE [PATH]
+ *     abcls [-l] [-R] [-i] [-v hidden|visible|off] ARCHIVE|DIR [PATH]
  *
  * Like `ls` run in MOUNT/PATH: one name per line; -l adds mode, links,
  * size, mtime (and "-> target" for links) as `ls -l` does; -i the inode
@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "view.h"
+#include "tree.h"
 
 struct abcls_opts {
     bool longfmt;
@@ -46,7 +46,7 @@ abcls_mode(uint32_t mode, char out[11])
 }
 
 static void
-abcls_print(view *v, const struct abcls_opts *o, uint64_t id, const struct view_attr *a,
+abcls_print(tree *v, const struct abcls_opts *o, uint64_t id, const struct view_attr *a,
             const char *name)
 {
     if (o->inode)
@@ -60,7 +60,7 @@ abcls_print(view *v, const struct abcls_opts *o, uint64_t id, const struct view_
         printf("%s %3u %10llu %s %s", mode, a->nlink, (unsigned long long)a->size, when, name);
         char *target;
         size_t len;
-        if (id != 0 && view_type_is_link(a->type) && view_readlink(v, id, &target, &len, NULL) == 0) {
+        if (id != 0 && view_type_is_link(a->type) && tree_readlink(v, id, &target, &len, NULL) == 0) {
             printf(" -> %s", target);
             free(target);
         }
@@ -86,13 +86,13 @@ abcls_join(const char *dir, const char *name)
 /* Lists directory t; pushes its subdirectories (reversed, so that they
  * come out in order) when recursing.  Returns 0 or 1. */
 static int
-abcls_dir(view *v, const struct abcls_opts *o, struct abcls_todo *t, struct abcls_todo **stack,
+abcls_dir(tree *v, const struct abcls_opts *o, struct abcls_todo *t, struct abcls_todo **stack,
           size_t *n_stack, size_t *cap_stack)
 {
     struct ogawa_err err = {0};
     uint64_t n;
     int ret = 0;
-    int rc = view_dir_count(v, t->id, &n, &err);
+    int rc = tree_dir_count(v, t->id, &n, &err);
     if (rc != 0) {
         fprintf(stderr, "abcls: %s: %s\n", t->path, strerror(view_errno(rc, &err)));
         return 1;
@@ -104,9 +104,9 @@ abcls_dir(view *v, const struct abcls_opts *o, struct abcls_todo *t, struct abcl
         int type;
         uint64_t id;
         struct view_attr a;
-        rc = view_dir_entry(v, t->id, i, name, &len, &type, &err);
+        rc = tree_dir_entry(v, t->id, i, name, &len, &type, &err);
         if (rc == 0)
-            rc = view_child(v, t->id, i, &id, &a, &err);
+            rc = tree_child(v, t->id, i, &id, &a, &err);
         if (rc != 0) {
             fprintf(stderr, "abcls: %s/%s: %s\n", t->path, name,
                     strerror(view_errno(rc, &err)));
@@ -119,7 +119,7 @@ abcls_dir(view *v, const struct abcls_opts *o, struct abcls_todo *t, struct abcl
                 size_t ncap = *cap_stack ? *cap_stack * 2 : 64;
                 struct abcls_todo *ns = realloc(*stack, ncap * sizeof *ns);
                 if (ns == NULL) {
-                    view_forget(v, id, 1);
+                    tree_forget(v, id, 1);
                     fprintf(stderr, "abcls: out of memory\n");
                     return 1;
                 }
@@ -130,7 +130,7 @@ abcls_dir(view *v, const struct abcls_opts *o, struct abcls_todo *t, struct abcl
             (*stack)[*n_stack].path = abcls_join(t->path, name);
             (*n_stack)++;
         } else {
-            view_forget(v, id, 1);
+            tree_forget(v, id, 1);
         }
     }
     /* Reverse the pushed subdirectories: the first is listed next. */
@@ -160,40 +160,41 @@ main(int argc, char **argv)
         case 'R': o.recurse = true; break;
         case 'i': o.inode = true; break;
         case 'h':
-            printf("usage: abcls [-l] [-R] [-i] [-v hidden|visible|off] ARCHIVE [PATH]\n"
-                   "Lists the archive's mounted tree (layout.md) as ls would.\n");
+            printf("usage: abcls [-l] [-R] [-i] [-v hidden|visible|off] ARCHIVE|DIR [PATH]\n"
+                   "Lists the archive's mounted tree (layout.md) as ls would; a directory\n"
+                   "is listed as `abcfs DIR` mounts it.\n");
             return 0;
         default:
-            fprintf(stderr, "usage: abcls [-l] [-R] [-i] [-v hidden|visible|off] ARCHIVE [PATH]\n");
+            fprintf(stderr, "usage: abcls [-l] [-R] [-i] [-v hidden|visible|off] ARCHIVE|DIR [PATH]\n");
             return 2;
         }
     }
     if (optind >= argc || argc - optind > 2) {
-        fprintf(stderr, "usage: abcls [-l] [-R] [-i] [-v hidden|visible|off] ARCHIVE [PATH]\n");
+        fprintf(stderr, "usage: abcls [-l] [-R] [-i] [-v hidden|visible|off] ARCHIVE|DIR [PATH]\n");
         return 2;
     }
     const char *path = argc - optind == 2 ? argv[optind + 1] : ".";
     struct ogawa_err err = {0};
-    view *v;
-    int rc = view_open(argv[optind], &v, &err);
+    tree *v;
+    struct tree_options to = {.view = {.views = views, .cache_bytes = VIEW_CACHE_DEFAULT}};
+    int rc = tree_open(argv[optind], &to, &v, &err);
     if (rc != 0) {
         char msg[256];
         ogawa_err_format(&err, msg, sizeof msg);
         fprintf(stderr, "abcls: cannot open %s: %s\n", argv[optind], msg);
         return 2;
     }
-    view_configure(v, &(struct view_options){.views = views, .cache_bytes = VIEW_CACHE_DEFAULT});
     uint64_t id;
     struct view_attr a;
     /* ls lists a link's target directory unless asked for -l on it. */
-    rc = view_resolve(v, path, !o.longfmt, &id, &a, &err);
+    rc = tree_resolve(v, path, !o.longfmt, &id, &a, &err);
     int ret = 0;
     if (rc != 0) {
         fprintf(stderr, "abcls: %s: %s\n", path, strerror(view_errno(rc, &err)));
         ret = 1;
     } else if (!view_type_is_dir(a.type)) {
         abcls_print(v, &o, id, &a, path);
-        view_forget(v, id, 1);
+        tree_forget(v, id, 1);
     } else {
         struct abcls_todo *stack = NULL;
         size_t n_stack = 0, cap_stack = 0;
@@ -204,7 +205,7 @@ main(int argc, char **argv)
             if (heading)
                 printf("%s:\n", t.path);
             ret |= abcls_dir(v, &o, &t, &stack, &n_stack, &cap_stack);
-            view_forget(v, t.id, 1);
+            tree_forget(v, t.id, 1);
             free(t.path);
             if (n_stack == 0)
                 break;
@@ -213,6 +214,6 @@ main(int argc, char **argv)
         }
         free(stack);
     }
-    view_close(v);
+    tree_close(v);
     return ret;
 }
