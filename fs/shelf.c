@@ -1564,7 +1564,10 @@ shelf_xattr_get(struct shelf *s, uint64_t id, const char *name, char *buf, size_
         free(json);
         return rc;
     }
-    if (n->kind == SHELF_FOLDER || n->kind == SHELF_WHY)
+    /* Every attribute a view has is named user.abc*: others (ls -l asks
+     * for security.* and system.posix_acl_*) are answered without opening
+     * the archive, so listing a folder opens nothing. */
+    if (n->kind == SHELF_FOLDER || n->kind == SHELF_WHY || strncmp(name, "user.abc", 8) != 0)
         return ogawa_fail(err, VIEW_E_NODATA, 0, "no such attribute");
     struct shelf_archive *ar;
     view *v;

@@ -222,6 +222,13 @@ test_what_shows(void **state)
     assert_true(view_type_is_dir(a.type));
     assert_int_equal(a.mode, S_IFDIR | 0555);
     assert_false(tree_view(t) != NULL);
+    /* nor do the attributes ls -l asks for (no archive has them) */
+    char xb[64];
+    size_t xlen;
+    struct ogawa_err xe = {0};
+    assert_int_equal(tree_xattr_get(t, id, "security.selinux", xb, sizeof xb, &xlen, &xe), VIEW_E_NODATA);
+    assert_int_equal(tree_xattr_get(t, id, "system.posix_acl_access", xb, sizeof xb, &xlen, &xe),
+                     VIEW_E_NODATA);
     tree_forget(t, id, 1);
     assert_int_equal(stat_of(t, "opens"), 0);   /* listing and stat open nothing */
     assert_int_equal(resolve_rc(t, "notes.txt"), OGAWA_E_NOENT);
