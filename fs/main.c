@@ -272,7 +272,7 @@ main(int argc, char *argv[])
         goto out_args;
     }
     if (cli.archive == NULL || opts.mountpoint == NULL) {
-        fprintf(stderr, "abcfs: %s (usage: %s [options] ARCHIVE.abc MOUNTPOINT; -h for help)\n",
+        fprintf(stderr, "abcfs: %s (usage: %s [options] ARCHIVE.abc|DIR MOUNTPOINT; -h for help)\n",
                 cli.archive == NULL ? "no archive given" : "no mount point given", argv[0]);
         goto out_args;
     }

@@ -1024,7 +1024,8 @@ shelf_read_folder(const struct shelf_node *n, const struct stat *dst, struct she
         shelf_listing_free(l);
         return rc;
     }
-    qsort(l->e, l->n, sizeof *l->e, shelf_name_cmp);
+    if (l->n > 1)   /* an empty folder has no array (qsort wants one) */
+        qsort(l->e, l->n, sizeof *l->e, shelf_name_cmp);
     l->mtime = dst->st_mtim;
     l->ctime = dst->st_ctim;
     l->read_ns = shelf_now_ns();

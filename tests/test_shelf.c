@@ -234,6 +234,9 @@ test_what_shows(void **state)
     assert_int_equal(resolve_rc(t, "notes.txt"), OGAWA_E_NOENT);
     assert_int_equal(resolve_rc(t, "dirlink"), OGAWA_E_NOENT);
     assert_int_equal(resolve_rc(t, "sub/deeper"), 0);
+    l = listing(t, "sub/deeper");               /* an empty folder */
+    assert_string_equal(l, "");
+    free(l);
     /* into archives, across folders */
     size_t n1, n2;
     char *x = slurp(t, "sub/c.abc/.info", &n1);
