@@ -51,9 +51,18 @@ ogawa_source_open(const char *path, const struct ogawa_open_opts *opts, ogawa_so
     *out = NULL;
     if (ogawa_source_is_url(path))
         return ogawa_source_http_open(path, opts, out, err);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO put where an archive was expected (a directory
+     * mount opens whatever the name holds now) must not hang the open; it
+     * is refused below, and the flag is cleared for the file's reads. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return ogawa_source_io_fail(err, errno, 0, "cannot open archive");
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        int e = errno;
+        close(fd);
+        return ogawa_source_io_fail(err, e, 0, "cannot open archive");
+    }
     return ogawa_source_open_fd(fd, opts, out, err);
 }
 
@@ -71,6 +80,11 @@ ogawa_source_new(int fd, ogawa_source **out, struct ogawa_err *err)
     if (S_ISDIR(st.st_mode)) {
         close(fd);
         return ogawa_source_io_fail(err, EISDIR, 0, "archive is a directory");
+    }
+    /* Pipes, sockets and character devices have no stable bytes to pread. */
+    if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode)) {
+        close(fd);
+        return ogawa_source_io_fail(err, EINVAL, 0, "archive is not a regular file");
     }
     ogawa_source *s = calloc(1, sizeof *s);
     if (!s) {

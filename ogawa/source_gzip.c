@@ -463,7 +463,7 @@ static bool
 gz_index_load(const ogawa_source *s, const char *path, struct gz_index **out)
 {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);   /* a FIFO must not hang us */
     if (fd < 0)
         return false;
     struct gz_index *x = calloc(1, sizeof *x);

@@ -7,7 +7,8 @@
 DIR is built in a temporary folder: corpus archives as they are, as
 blocked gzip (abccopy --gzip) and as `gzip -9`, in subdirectories; a
 damaged archive; a symbolic link to an archive (shown) and to a folder (not
-shown); files that are no archives (not shown).  It is mounted with a small
+shown); files that are no archives, a FIFO and a dangling link (not
+shown).  It is mounted with a small
 -o max_open, and:
 
 1. the listing mirrors DIR, and listing and stat-ing every folder and
@@ -117,6 +118,8 @@ def build_dir(a, top, r):
     with open(os.path.join(top, "seq010", "abc"), "w") as f:
         f.write("x")
     os.symlink("../seq020", os.path.join(top, "seq010", "link_to_folder"))
+    os.mkfifo(os.path.join(top, "seq010", "fifo.abc"))     # opening it would hang
+    os.symlink("nowhere.abc", os.path.join(top, "seq010", "dangling.abc"))
     # A link to an archive shows as that archive.
     os.symlink(names[0], os.path.join(top, "seq010", "linked.abc"))
     archives[os.path.join("seq010", "linked.abc")] = archives[os.path.join("seq010", names[0])]
@@ -160,6 +163,8 @@ def check_listing_lazy(top, mnt, r):
     r.check(s["max_open"] == MAX_OPEN, "stats", "max_open %s" % s.get("max_open"))
     r.check(not exists(os.path.join(mnt, "seq010", "notes.txt")), "notes.txt", "shown")
     r.check(not exists(os.path.join(mnt, "seq010", "link_to_folder")), "link_to_folder", "shown")
+    r.check(not exists(os.path.join(mnt, "seq010", "fifo.abc")), "fifo.abc", "shown")
+    r.check(not exists(os.path.join(mnt, "seq010", "dangling.abc")), "dangling.abc", "shown")
     r.check(not exists(os.path.join(mnt, "nothing.abc")), "nothing.abc", "a missing name exists")
 
 

@@ -192,6 +192,25 @@ test_directory_refused(void **state)
     assert_null(s);
 }
 
+/* A FIFO (no writer: a blocking open would never return) and a character
+ * device are refused at once, not waited on. */
+static void
+test_fifo_refused(void **state)
+{
+    (void)state;
+    char fifo[4096];
+    snprintf(fifo, sizeof fifo, "%s/fifo.abc", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    ogawa_source *s;
+    struct ogawa_err err = {0};
+    assert_int_equal(ogawa_source_open(fifo, NULL, &s, &err), OGAWA_E_IO);
+    assert_null(s);
+    assert_non_null(strstr(err.msg, "not a regular file"));
+    unlink(fifo);
+    assert_int_equal(ogawa_source_open("/dev/zero", NULL, &s, &err), OGAWA_E_IO);
+    assert_null(s);
+}
+
 /* ---- blocked gzip -------------------------------------------------------- */
 
 static void
@@ -679,6 +698,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_source),
         cmocka_unit_test(test_directory_refused),
+        cmocka_unit_test(test_fifo_refused),
         cmocka_unit_test(test_bgzf_format),
         cmocka_unit_test(test_bgzf_reads),
         cmocka_unit_test(test_bgzf_damage),
