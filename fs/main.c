@@ -243,6 +243,44 @@ abcfs_main_check_mountpoint(const char *mnt)
     return 0;
 }
 
+/* True if path b is a or lies below it (both canonical). */
+static bool
+abcfs_main_path_within(const char *a, const char *b)
+{
+    size_t n = strlen(a);
+    if (strncmp(a, b, n) != 0)
+        return false;
+    return b[n] == '\0' || b[n] == '/' || (n > 0 && a[n - 1] == '/');
+}
+
+/* A directory mount must not read through itself: a mount point inside
+ * DIR would show DIR's folders as the mount, folder in folder without
+ * end, each level a request the daemon sends to itself; DIR inside the
+ * mount point is hidden by the mount. */
+static int
+abcfs_main_check_nesting(const char *dir, const char *mnt)
+{
+    struct stat st;
+    unsigned fd;
+    char end;
+    if (sscanf(mnt, "/dev/fd/%u%c", &fd, &end) == 1 || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    char *d = realpath(dir, NULL), *m = realpath(mnt, NULL);
+    int rc = 0;
+    if (d != NULL && m != NULL) {
+        if (abcfs_main_path_within(d, m)) {
+            fprintf(stderr, "abcfs: mount point %s lies inside %s (the mount would show itself)\n", mnt, dir);
+            rc = -1;
+        } else if (abcfs_main_path_within(m, d)) {
+            fprintf(stderr, "abcfs: %s lies inside the mount point %s (the mount would hide it)\n", dir, mnt);
+            rc = -1;
+        }
+    }
+    free(d);
+    free(m);
+    return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -320,7 +358,8 @@ main(int argc, char *argv[])
             goto out_args;
         }
     }
-    if (abcfs_main_check_mountpoint(opts.mountpoint) != 0)
+    if (abcfs_main_check_mountpoint(opts.mountpoint) != 0 ||
+        abcfs_main_check_nesting(cli.archive, opts.mountpoint) != 0)
         goto out_args;
 
     /* Open before mounting: a bad archive must not leave a mount behind.

@@ -274,7 +274,10 @@ class Security:
                  ("is a regular file", src, afile),
                  ("lies below a file", src, os.path.join(afile, "sub")),
                  ("is a dangling symlink", src, dangling),
-                 ("archive is a directory", base, okdir),
+                 # a directory mount whose mount point lies inside DIR would
+                 # show itself without end; DIR inside the mount point, hidden
+                 ("mount point inside the directory mounted", base, okdir),
+                 ("directory mounted inside the mount point", okdir, base),
                  ("archive does not exist", os.path.join(base, "none.abc"), okdir)]
         for what, arc, mp in cases:
             for fg in ((), ("-f",)):
