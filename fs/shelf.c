@@ -85,6 +85,7 @@ struct shelf_archive {
     view *v;                        /* NULL while closed */
     uint64_t gen;                   /* opens so far: names v's node ids */
     unsigned users;                 /* requests using v now */
+    bool orphan;                    /* its top is gone: the last user frees it */
     char *why;                      /* damaged: why it cannot be opened */
     struct shelf_archive *newer, *older;    /* the open ones, by last use */
 };
@@ -435,6 +436,8 @@ shelf_close_views(struct shelf_closing *c)
     c->n = 0;
 }
 
+static void shelf_archive_free(struct shelf_archive *ar);
+
 /* Lets an archive go after a request (tree_read_done and the rest). */
 static void
 shelf_release(struct shelf *s, struct shelf_archive *ar)
@@ -442,9 +445,18 @@ shelf_release(struct shelf *s, struct shelf_archive *ar)
     struct shelf_closing c = {.n = 0};
     pthread_mutex_lock(&s->lock);
     ar->users--;
+    bool gone = ar->orphan && ar->users == 0;
+    if (gone && ar->v != NULL) {
+        shelf_lru_unlink(s, ar);
+        s->n_open--;
+        c.v[c.n++] = ar->v;
+        ar->v = NULL;
+    }
     shelf_evict(s, &c);
     pthread_mutex_unlock(&s->lock);
     shelf_close_views(&c);
+    if (gone)
+        shelf_archive_free(ar);     /* no node reaches it: no one else can */
 }
 
 /* Is this failure to open the file's own (damage), not the moment's? */
@@ -453,10 +465,13 @@ shelf_lasting(int code, const struct ogawa_err *err)
 {
     if (code == OGAWA_E_NOMEM)
         return false;
+    /* ESTALE, ENOENT: the file was replaced or removed since its lookup,
+     * which says nothing of the archive the name now holds. */
     if (code == OGAWA_E_IO && err != NULL)
         return !(err->sys_errno == EMFILE || err->sys_errno == ENFILE ||
                  err->sys_errno == ENOMEM || err->sys_errno == EINTR ||
-                 err->sys_errno == EAGAIN);
+                 err->sys_errno == EAGAIN || err->sys_errno == ESTALE ||
+                 err->sys_errno == ENOENT);
     return true;
 }
 
@@ -721,7 +736,18 @@ shelf_drop(struct shelf *s, struct shelf_node *n, struct shelf_closing *c)
         if (n->kind == SHELF_INNER && ar->v != NULL && n->vgen == ar->gen)
             view_forget(ar->v, n->vid, 1);
         if (n->kind == SHELF_ARCHIVE) {
-            /* No node of it is left, so no request uses it. */
+            s->n_archives--;
+            if (ar->why != NULL)
+                s->damaged--;
+            /* No node of it is left, but a read whose reply has gone out
+             * (the kernel let go of its node) may not have released it
+             * yet: then that read's shelf_release frees it. */
+            if (ar->users > 0) {
+                ar->orphan = true;
+                shelf_node_free(n);
+                n = parent;
+                continue;
+            }
             if (ar->v != NULL) {
                 shelf_lru_unlink(s, ar);
                 s->n_open--;
@@ -731,9 +757,6 @@ shelf_drop(struct shelf *s, struct shelf_node *n, struct shelf_closing *c)
                     view_close(ar->v);  /* rare: more than 8 tops in one chain */
                 ar->v = NULL;
             }
-            s->n_archives--;
-            if (ar->why != NULL)
-                s->damaged--;
             shelf_archive_free(ar);
         }
         shelf_node_free(n);

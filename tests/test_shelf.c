@@ -464,11 +464,39 @@ test_threads(void **state)
     tree_close(t);
 }
 
+/* A read whose reply has gone out may release its archive after the
+ * kernel forgot the last node of it (the archive's top included): the
+ * archive is freed then, not before (ASan sees the difference). */
+static void
+test_read_outlives_top(void **state)
+{
+    (void)state;
+    tree *t = open_dir(0);
+    struct view_attr a;
+    uint64_t id = resolve(t, "b.abc/.info", &a);
+    long long archives = stat_of(t, "archives");
+    struct tree_data td;
+    struct ogawa_err err = {0};
+    assert_int_equal(tree_read(t, id, 0, a.size, &td, &err), 0);
+    tree_forget(t, id, 1);                      /* the last node of b.abc */
+    assert_int_equal(stat_of(t, "archives"), archives - 1);
+    assert_int_equal(stat_of(t, "open"), 1);    /* held by the read */
+    assert_int_equal(tree_read_check(t, &td, NULL), 0);
+    tree_read_done(t, &td);
+    assert_int_equal(stat_of(t, "open"), 0);
+    size_t n;
+    char *x = slurp(t, "b.abc/.info", &n);      /* a new top, opened again */
+    assert_true(n > 0);
+    free(x);
+    tree_close(t);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_what_shows),
+        cmocka_unit_test(test_read_outlives_top),
         cmocka_unit_test(test_damaged),
         cmocka_unit_test(test_max_open),
         cmocka_unit_test(test_changes),
