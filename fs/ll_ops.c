@@ -226,7 +226,17 @@ abcfs_ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     bool live = tree_live(fs->t, ino);
     fi->cache_readdir = !live;
     fi->keep_cache = !live;
-    fuse_reply_open(req, fi);
+    /* A folder's listing as of now, for every READDIR of this handle. */
+    tree_listing *l;
+    struct ogawa_err err = {0};
+    int rc = tree_opendir(fs->t, ino, &l, &err);
+    if (rc != 0) {
+        abcfs_ll_fail(req, rc, &err);
+        return;
+    }
+    fi->fh = (uint64_t)(uintptr_t)l;
+    if (fuse_reply_open(req, fi) != 0)
+        tree_releasedir(fs->t, l);      /* the kernel will not release it */
 }
 
 /* Attributes shown in a listing for an entry that cannot be built. */
@@ -252,13 +262,15 @@ abcfs_ll_damaged(struct view_attr *a, int type, fuse_ino_t dir, uint64_t k)
 /* readdir and readdirplus: "." and ".." at offsets 0 and 1, entry k of the
  * view at offset k + 2; each dirent carries the offset of the next. */
 static void
-abcfs_ll_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
+abcfs_ll_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus,
+                        struct fuse_file_info *fi)
 {
     struct abcfs *fs = abcfs_ll_data(req);
     struct ogawa_err err = {0};
     uint64_t n;
+    tree_listing *l = (tree_listing *)(uintptr_t)fi->fh;
     tree_count_request(fs->t, plus ? VIEW_REQ_READDIRPLUS : VIEW_REQ_READDIR);
-    int rc = tree_dir_count(fs->t, ino, &n, &err);
+    int rc = tree_dir_count(fs->t, ino, l, &n, &err);
     if (rc != 0) {
         abcfs_ll_fail(req, rc, &err);
         return;
@@ -282,15 +294,15 @@ abcfs_ll_readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, 
             name = k == 0 ? "." : "..";
             rc = tree_getattr(fs->t, k == 0 ? ino : tree_parent(fs->t, ino), &a, &err);
         } else {
-            rc = tree_dir_entry(fs->t, ino, k - 2, entry, &len, &type, &err);
+            rc = tree_dir_entry(fs->t, ino, l, k - 2, entry, &len, &type, &err);
             if (rc != 0)
                 break;
             if (attrs) {
-                rc = tree_child(fs->t, ino, k - 2, &id, &a, &err);
+                rc = tree_child(fs->t, ino, l, k - 2, &id, &a, &err);
             } else {
                 /* d_ino and d_type only: no node is built */
                 memset(&a, 0, sizeof a);
-                rc = tree_child_ino(fs->t, ino, k - 2, &a.ino, &a.type, &err);
+                rc = tree_child_ino(fs->t, ino, l, k - 2, &a.ino, &a.type, &err);
                 a.mode = view_type_is_dir(a.type) ? S_IFDIR | 0555
                          : view_type_is_link(a.type) ? S_IFLNK | 0777 : S_IFREG | 0444;
             }
@@ -332,16 +344,14 @@ static void
 abcfs_ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                  struct fuse_file_info *fi)
 {
-    (void)fi;
-    abcfs_ll_readdir_common(req, ino, size, off, false);
+    abcfs_ll_readdir_common(req, ino, size, off, false, fi);
 }
 
 static void
 abcfs_ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                      struct fuse_file_info *fi)
 {
-    (void)fi;
-    abcfs_ll_readdir_common(req, ino, size, off, true);
+    abcfs_ll_readdir_common(req, ino, size, off, true, fi);
 }
 
 static void
@@ -357,8 +367,9 @@ static void
 abcfs_ll_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     (void)ino;
-    (void)fi;
-    tree_count_request(abcfs_ll_data(req)->t, VIEW_REQ_RELEASEDIR);
+    struct abcfs *fs = abcfs_ll_data(req);
+    tree_count_request(fs->t, VIEW_REQ_RELEASEDIR);
+    tree_releasedir(fs->t, (tree_listing *)(uintptr_t)fi->fh);
     fuse_reply_err(req, 0);
 }
 

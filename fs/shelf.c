@@ -102,6 +102,7 @@ struct shelf_listing {
     size_t n;
     struct timespec mtime, ctime;   /* the folder's when read */
     int64_t read_ns;                /* CLOCK_MONOTONIC when read */
+    unsigned refs;                  /* the folder's, and open directories' (under the lock) */
 };
 
 struct shelf_node {
@@ -375,6 +376,14 @@ shelf_listing_free(struct shelf_listing *l)
     free(l);
 }
 
+/* Gives back one reference to l; true when it was the last (the caller
+ * frees it, outside the lock).  Under the lock. */
+static bool
+shelf_listing_unref(struct shelf_listing *l)
+{
+    return l != NULL && --l->refs == 0;
+}
+
 /* ---- archives ---------------------------------------------------------------------- */
 
 static void
@@ -588,7 +597,8 @@ shelf_node_free(struct shelf_node *n)
 {
     free(n->name);
     free(n->path);
-    shelf_listing_free(n->list);
+    if (shelf_listing_unref(n->list))   /* else an open directory still reads it */
+        shelf_listing_free(n->list);
     free(n);
 }
 
@@ -914,6 +924,9 @@ shelf_why_attr(const struct shelf_node *n, struct view_attr *a)
     a->mtime_nsec = n->ar->ident.mtime_nsec;
 }
 
+static int shelf_folder_stat(struct shelf *s, struct shelf_node *n, struct stat *st,
+                             struct ogawa_err *err);
+
 int
 shelf_getattr(struct shelf *s, uint64_t id, struct view_attr *attr, struct ogawa_err *err)
 {
@@ -923,13 +936,9 @@ shelf_getattr(struct shelf *s, uint64_t id, struct view_attr *attr, struct ogawa
     switch (n->kind) {
     case SHELF_FOLDER: {
         struct stat st;
-        if (stat(n->path, &st) != 0) {
-            int e = errno;
-            int rc = ogawa_fail(err, OGAWA_E_IO, 0, "the directory is gone");
-            if (err != NULL)
-                err->sys_errno = e == ENOENT ? ESTALE : e;
+        int rc = shelf_folder_stat(s, n, &st, err);
+        if (rc != 0)
             return rc;
-        }
         shelf_dir_attr(attr, n->ino, VIEW_T_FOLDER, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
         return 0;
     }
@@ -1052,18 +1061,41 @@ shelf_read_folder(const struct shelf_node *n, const struct stat *dst, struct she
     l->mtime = dst->st_mtim;
     l->ctime = dst->st_ctim;
     l->read_ns = shelf_now_ns();
+    l->refs = 1;                /* the folder's */
     *out = l;
     return 0;
 }
 
 /* Makes folder n's listing current (read again when the directory moved
  * or the listing is a second old). */
+/* The folder's directory as it is now.  A folder node is the directory it
+ * was looked up as: one renamed away, or replaced by another of the same
+ * name, gives ESTALE (the root follows DIR's path). */
+static int
+shelf_folder_stat(struct shelf *s, struct shelf_node *n, struct stat *st, struct ogawa_err *err)
+{
+    int e = 0;
+    if (stat(n->path, st) != 0)
+        e = errno == ENOENT || errno == ENOTDIR ? ESTALE : errno;
+    else if (!S_ISDIR(st->st_mode) ||
+             (n != s->root && ((uint64_t)st->st_dev != n->dev || (uint64_t)st->st_ino != n->dino)))
+        e = ESTALE;
+    if (e == 0)
+        return 0;
+    int rc = ogawa_fail(err, OGAWA_E_IO, 0, e == ESTALE ? "the directory is gone or replaced"
+                                                        : "cannot read the directory");
+    if (err != NULL)
+        err->sys_errno = e;
+    return rc;
+}
+
 static int
 shelf_folder_list(struct shelf *s, struct shelf_node *n, struct ogawa_err *err)
 {
     struct stat st;
-    if (stat(n->path, &st) != 0)
-        return shelf_sys_fail(err, "cannot read the directory");
+    int src = shelf_folder_stat(s, n, &st, err);
+    if (src != 0)
+        return src;
     int64_t now = shelf_now_ns();
     pthread_mutex_lock(&s->lock);
     struct shelf_listing *l = n->list;
@@ -1082,8 +1114,10 @@ shelf_folder_list(struct shelf *s, struct shelf_node *n, struct ogawa_err *err)
     pthread_mutex_lock(&s->lock);
     l = n->list;
     n->list = nl;
+    bool last = shelf_listing_unref(l);
     pthread_mutex_unlock(&s->lock);
-    shelf_listing_free(l);
+    if (last)
+        shelf_listing_free(l);
     return 0;
 }
 
@@ -1274,11 +1308,47 @@ shelf_lookup(struct shelf *s, uint64_t parent, const char *name, size_t len, uin
 }
 
 int
-shelf_dir_count(struct shelf *s, uint64_t dir, uint64_t *count, struct ogawa_err *err)
+shelf_opendir(struct shelf *s, uint64_t dir, struct shelf_listing **out, struct ogawa_err *err)
+{
+    *out = NULL;
+    struct shelf_node *n = shelf_node(s, dir);
+    if (n == NULL)
+        return shelf_stale(err);
+    if (n->kind != SHELF_FOLDER)
+        return 0;       /* an archive's listings do not change */
+    int rc = shelf_folder_list(s, n, err);
+    if (rc != 0)
+        return rc;
+    pthread_mutex_lock(&s->lock);
+    *out = n->list;
+    n->list->refs++;
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+void
+shelf_releasedir(struct shelf *s, struct shelf_listing *l)
+{
+    if (l == NULL)
+        return;
+    pthread_mutex_lock(&s->lock);
+    bool last = shelf_listing_unref(l);
+    pthread_mutex_unlock(&s->lock);
+    if (last)
+        shelf_listing_free(l);
+}
+
+int
+shelf_dir_count(struct shelf *s, uint64_t dir, struct shelf_listing *snap, uint64_t *count,
+                struct ogawa_err *err)
 {
     struct shelf_node *n = shelf_node(s, dir);
     if (n == NULL)
         return shelf_stale(err);
+    if (n->kind == SHELF_FOLDER && snap != NULL) {
+        *count = snap->n;       /* immutable while referenced */
+        return 0;
+    }
     if (n->kind == SHELF_FOLDER) {
         int rc = shelf_folder_list(s, n, err);
         if (rc == 0) {
@@ -1307,16 +1377,17 @@ shelf_dir_count(struct shelf *s, uint64_t dir, uint64_t *count, struct ogawa_err
 
 /* Entry idx of folder n: its name (into name) and type, and st_ino. */
 static int
-shelf_folder_entry(struct shelf *s, struct shelf_node *n, uint64_t idx,
-                   char name[VIEW_ENTRY_NAME_MAX], size_t *len, int *type, uint64_t *ino,
-                   struct ogawa_err *err)
+shelf_folder_entry(struct shelf *s, struct shelf_node *n, const struct shelf_listing *snap,
+                   uint64_t idx, char name[VIEW_ENTRY_NAME_MAX], size_t *len, int *type,
+                   uint64_t *ino, struct ogawa_err *err)
 {
     int rc = 0;
     pthread_mutex_lock(&s->lock);
-    if (n->list == NULL || idx >= n->list->n || n->list->e[idx].len >= VIEW_ENTRY_NAME_MAX) {
+    const struct shelf_listing *l = snap != NULL ? snap : n->list;
+    if (l == NULL || idx >= l->n || l->e[idx].len >= VIEW_ENTRY_NAME_MAX) {
         rc = ogawa_fail(err, OGAWA_E_NOENT, 0, "no such entry");
     } else {
-        const struct shelf_entry *e = &n->list->e[idx];
+        const struct shelf_entry *e = &l->e[idx];
         memcpy(name, e->name, e->len + 1);
         *len = e->len;
         *type = e->type;
@@ -1327,15 +1398,15 @@ shelf_folder_entry(struct shelf *s, struct shelf_node *n, uint64_t idx,
 }
 
 int
-shelf_dir_entry(struct shelf *s, uint64_t dir, uint64_t idx, char name[VIEW_ENTRY_NAME_MAX],
-                size_t *len, int *type, struct ogawa_err *err)
+shelf_dir_entry(struct shelf *s, uint64_t dir, struct shelf_listing *snap, uint64_t idx,
+                char name[VIEW_ENTRY_NAME_MAX], size_t *len, int *type, struct ogawa_err *err)
 {
     struct shelf_node *n = shelf_node(s, dir);
     if (n == NULL)
         return shelf_stale(err);
     uint64_t ino;
     if (n->kind == SHELF_FOLDER)
-        return shelf_folder_entry(s, n, idx, name, len, type, &ino, err);
+        return shelf_folder_entry(s, n, snap, idx, name, len, type, &ino, err);
     if (n->kind == SHELF_WHY)
         return ogawa_fail(err, VIEW_E_NOTDIR, 0, "not a directory");
     struct shelf_archive *ar;
@@ -1358,8 +1429,8 @@ shelf_dir_entry(struct shelf *s, uint64_t dir, uint64_t idx, char name[VIEW_ENTR
 }
 
 int
-shelf_child(struct shelf *s, uint64_t dir, uint64_t idx, uint64_t *id, struct view_attr *attr,
-            struct ogawa_err *err)
+shelf_child(struct shelf *s, uint64_t dir, struct shelf_listing *snap, uint64_t idx, uint64_t *id,
+            struct view_attr *attr, struct ogawa_err *err)
 {
     struct shelf_node *n = shelf_node(s, dir);
     if (n == NULL)
@@ -1369,7 +1440,7 @@ shelf_child(struct shelf *s, uint64_t dir, uint64_t idx, uint64_t *id, struct vi
     int type;
     uint64_t ino;
     if (n->kind == SHELF_FOLDER) {
-        int rc = shelf_folder_entry(s, n, idx, name, &len, &type, &ino, err);
+        int rc = shelf_folder_entry(s, n, snap, idx, name, &len, &type, &ino, err);
         return rc != 0 ? rc : shelf_lookup(s, dir, name, len, id, attr, err);
     }
     if (n->kind == SHELF_WHY)
@@ -1403,8 +1474,8 @@ shelf_child(struct shelf *s, uint64_t dir, uint64_t idx, uint64_t *id, struct vi
 }
 
 int
-shelf_child_ino(struct shelf *s, uint64_t dir, uint64_t idx, uint64_t *ino, int *type,
-                struct ogawa_err *err)
+shelf_child_ino(struct shelf *s, uint64_t dir, struct shelf_listing *snap, uint64_t idx,
+                uint64_t *ino, int *type, struct ogawa_err *err)
 {
     struct shelf_node *n = shelf_node(s, dir);
     if (n == NULL)
@@ -1412,7 +1483,7 @@ shelf_child_ino(struct shelf *s, uint64_t dir, uint64_t idx, uint64_t *ino, int 
     char name[VIEW_ENTRY_NAME_MAX];
     size_t len;
     if (n->kind == SHELF_FOLDER)
-        return shelf_folder_entry(s, n, idx, name, &len, type, ino, err);
+        return shelf_folder_entry(s, n, snap, idx, name, &len, type, ino, err);
     if (n->kind == SHELF_WHY)
         return ogawa_fail(err, VIEW_E_NOTDIR, 0, "not a directory");
     struct shelf_archive *ar;

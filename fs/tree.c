@@ -104,33 +104,47 @@ tree_getattr(tree *t, uint64_t id, struct view_attr *attr, struct ogawa_err *err
 }
 
 int
-tree_dir_count(tree *t, uint64_t dir, uint64_t *n, struct ogawa_err *err)
+tree_opendir(tree *t, uint64_t dir, tree_listing **out, struct ogawa_err *err)
 {
-    return t->v ? view_dir_count(t->v, dir, n, err) : shelf_dir_count(t->s, dir, n, err);
+    *out = NULL;
+    return t->v ? 0 : shelf_opendir(t->s, dir, out, err);
+}
+
+void
+tree_releasedir(tree *t, tree_listing *l)
+{
+    if (t->s != NULL)
+        shelf_releasedir(t->s, l);
 }
 
 int
-tree_dir_entry(tree *t, uint64_t dir, uint64_t idx, char name[VIEW_ENTRY_NAME_MAX],
-               size_t *len, int *type, struct ogawa_err *err)
+tree_dir_count(tree *t, uint64_t dir, tree_listing *l, uint64_t *n, struct ogawa_err *err)
+{
+    return t->v ? view_dir_count(t->v, dir, n, err) : shelf_dir_count(t->s, dir, l, n, err);
+}
+
+int
+tree_dir_entry(tree *t, uint64_t dir, tree_listing *l, uint64_t idx,
+               char name[VIEW_ENTRY_NAME_MAX], size_t *len, int *type, struct ogawa_err *err)
 {
     return t->v ? view_dir_entry(t->v, dir, idx, name, len, type, err)
-                : shelf_dir_entry(t->s, dir, idx, name, len, type, err);
+                : shelf_dir_entry(t->s, dir, l, idx, name, len, type, err);
 }
 
 int
-tree_child(tree *t, uint64_t dir, uint64_t idx, uint64_t *id, struct view_attr *attr,
-           struct ogawa_err *err)
+tree_child(tree *t, uint64_t dir, tree_listing *l, uint64_t idx, uint64_t *id,
+           struct view_attr *attr, struct ogawa_err *err)
 {
     return t->v ? view_child(t->v, dir, idx, id, attr, err)
-                : shelf_child(t->s, dir, idx, id, attr, err);
+                : shelf_child(t->s, dir, l, idx, id, attr, err);
 }
 
 int
-tree_child_ino(tree *t, uint64_t dir, uint64_t idx, uint64_t *ino, int *type,
+tree_child_ino(tree *t, uint64_t dir, tree_listing *l, uint64_t idx, uint64_t *ino, int *type,
                struct ogawa_err *err)
 {
     return t->v ? view_child_ino(t->v, dir, idx, ino, type, err)
-                : shelf_child_ino(t->s, dir, idx, ino, type, err);
+                : shelf_child_ino(t->s, dir, l, idx, ino, type, err);
 }
 
 uint64_t

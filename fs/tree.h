@@ -61,13 +61,24 @@ int tree_lookup(tree *t, uint64_t parent, const char *name, size_t len, uint64_t
                 struct view_attr *attr, struct ogawa_err *err);
 void tree_forget(tree *t, uint64_t id, uint64_t nlookup);
 int tree_getattr(tree *t, uint64_t id, struct view_attr *attr, struct ogawa_err *err);
-int tree_dir_count(tree *t, uint64_t dir, uint64_t *n, struct ogawa_err *err);
-int tree_dir_entry(tree *t, uint64_t dir, uint64_t idx, char name[VIEW_ENTRY_NAME_MAX],
-                   size_t *len, int *type, struct ogawa_err *err);
-int tree_child(tree *t, uint64_t dir, uint64_t idx, uint64_t *id, struct view_attr *attr,
-               struct ogawa_err *err);
-int tree_child_ino(tree *t, uint64_t dir, uint64_t idx, uint64_t *ino, int *type,
-                   struct ogawa_err *err);
+/*
+ * Listings.  A directory of DIR changes under the mount; tree_opendir
+ * takes its listing as it is now, so that one reader's offsets (entry k
+ * is the k-th of that listing) and names stay consistent however DIR
+ * changes, until tree_releasedir.  *out is NULL where listings never
+ * change (one archive, inside an archive).  The calls below take that
+ * listing, or NULL for the current one.
+ */
+typedef struct shelf_listing tree_listing;
+int tree_opendir(tree *t, uint64_t dir, tree_listing **out, struct ogawa_err *err);
+void tree_releasedir(tree *t, tree_listing *l);
+int tree_dir_count(tree *t, uint64_t dir, tree_listing *l, uint64_t *n, struct ogawa_err *err);
+int tree_dir_entry(tree *t, uint64_t dir, tree_listing *l, uint64_t idx,
+                   char name[VIEW_ENTRY_NAME_MAX], size_t *len, int *type, struct ogawa_err *err);
+int tree_child(tree *t, uint64_t dir, tree_listing *l, uint64_t idx, uint64_t *id,
+               struct view_attr *attr, struct ogawa_err *err);
+int tree_child_ino(tree *t, uint64_t dir, tree_listing *l, uint64_t idx, uint64_t *ino,
+                   int *type, struct ogawa_err *err);
 uint64_t tree_parent(tree *t, uint64_t id);
 int tree_readlink(tree *t, uint64_t id, char **target, size_t *len, struct ogawa_err *err);
 
@@ -110,14 +121,18 @@ int shelf_lookup(struct shelf *s, uint64_t parent, const char *name, size_t len,
 void shelf_hold(struct shelf *s, uint64_t id);
 void shelf_forget(struct shelf *s, uint64_t id, uint64_t nlookup);
 int shelf_getattr(struct shelf *s, uint64_t id, struct view_attr *attr, struct ogawa_err *err);
-int shelf_dir_count(struct shelf *s, uint64_t dir, uint64_t *n, struct ogawa_err *err);
-int shelf_dir_entry(struct shelf *s, uint64_t dir, uint64_t idx,
+int shelf_opendir(struct shelf *s, uint64_t dir, struct shelf_listing **out,
+                  struct ogawa_err *err);
+void shelf_releasedir(struct shelf *s, struct shelf_listing *l);
+int shelf_dir_count(struct shelf *s, uint64_t dir, struct shelf_listing *l, uint64_t *n,
+                    struct ogawa_err *err);
+int shelf_dir_entry(struct shelf *s, uint64_t dir, struct shelf_listing *l, uint64_t idx,
                     char name[VIEW_ENTRY_NAME_MAX], size_t *len, int *type,
                     struct ogawa_err *err);
-int shelf_child(struct shelf *s, uint64_t dir, uint64_t idx, uint64_t *id,
-                struct view_attr *attr, struct ogawa_err *err);
-int shelf_child_ino(struct shelf *s, uint64_t dir, uint64_t idx, uint64_t *ino, int *type,
-                    struct ogawa_err *err);
+int shelf_child(struct shelf *s, uint64_t dir, struct shelf_listing *l, uint64_t idx,
+                uint64_t *id, struct view_attr *attr, struct ogawa_err *err);
+int shelf_child_ino(struct shelf *s, uint64_t dir, struct shelf_listing *l, uint64_t idx,
+                    uint64_t *ino, int *type, struct ogawa_err *err);
 uint64_t shelf_parent(struct shelf *s, uint64_t id);
 int shelf_readlink(struct shelf *s, uint64_t id, char **target, size_t *len,
                    struct ogawa_err *err);

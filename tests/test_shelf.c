@@ -174,13 +174,13 @@ listing(tree *t, const char *path)
 {
     struct view_attr a;
     uint64_t d = resolve(t, path, &a), n;
-    assert_int_equal(tree_dir_count(t, d, &n, NULL), 0);
+    assert_int_equal(tree_dir_count(t, d, NULL, &n, NULL), 0);
     char *out = calloc(1, 4096);
     for (uint64_t i = 0; i < n; i++) {
         char name[VIEW_ENTRY_NAME_MAX];
         size_t len;
         int type;
-        assert_int_equal(tree_dir_entry(t, d, i, name, &len, &type, NULL), 0);
+        assert_int_equal(tree_dir_entry(t, d, NULL, i, name, &len, &type, NULL), 0);
         if (i)
             strcat(out, ",");
         strncat(out, name, 4000 - strlen(out));
@@ -437,7 +437,7 @@ race(void *arg)
             r->failures++;
         tree_read_done(r->t, &td);
         uint64_t n;
-        if (tree_dir_count(r->t, tree_parent(r->t, id), &n, NULL) != 0 || n == 0)
+        if (tree_dir_count(r->t, tree_parent(r->t, id), NULL, &n, NULL) != 0 || n == 0)
             r->failures++;
         tree_forget(r->t, id, 1);
     }
@@ -491,12 +491,68 @@ test_read_outlives_top(void **state)
     tree_close(t);
 }
 
+/* An open directory reads the listing it was opened with: offsets and
+ * names stay consistent while DIR changes (a reader's getdents calls), and
+ * a child taken from it is the entry of that name. */
+static void
+test_listing_snapshot(void **state)
+{
+    (void)state;
+    tree *t = open_dir(0);
+    struct view_attr a;
+    uint64_t sub = resolve(t, "sub", &a), n0, n1;
+    tree_listing *l;
+    assert_int_equal(tree_opendir(t, sub, &l, NULL), 0);
+    assert_non_null(l);
+    assert_int_equal(tree_dir_count(t, sub, l, &n0, NULL), 0);
+    assert_int_equal(n0, 2);                            /* c.abc, deeper */
+    put_ref("points.abc", "sub/a0.abc");                /* sorts first */
+    assert_int_equal(tree_dir_count(t, sub, NULL, &n1, NULL), 0);
+    assert_int_equal(n1, 3);                            /* the current listing */
+    char name[VIEW_ENTRY_NAME_MAX];
+    size_t len;
+    int type;
+    assert_int_equal(tree_dir_entry(t, sub, l, 0, name, &len, &type, NULL), 0);
+    assert_string_equal(name, "c.abc");                 /* still entry 0 here */
+    uint64_t id;
+    assert_int_equal(tree_child(t, sub, l, 0, &id, &a, NULL), 0);
+    uint64_t want = resolve(t, "sub/c.abc", &a);
+    assert_int_equal(id, want);
+    tree_forget(t, id, 1);
+    tree_forget(t, want, 1);
+    assert_int_equal(tree_dir_entry(t, sub, NULL, 0, name, &len, &type, NULL), 0);
+    assert_string_equal(name, "a0.abc");
+    tree_releasedir(t, l);                              /* the last reference: freed (ASan) */
+    assert_int_equal(tree_opendir(t, VIEW_ROOT_ID, &l, NULL), 0);
+    tree_forget(t, sub, 1);
+    tree_releasedir(t, l);
+    char path[512];
+    snprintf(path, sizeof path, "%s/sub/a0.abc", dir);
+    assert_int_equal(unlink(path), 0);
+    /* a folder node is its directory: renamed away and replaced, ESTALE */
+    uint64_t deeper = resolve(t, "sub/deeper", &a);
+    char moved[512];
+    snprintf(path, sizeof path, "%s/sub/deeper", dir);
+    snprintf(moved, sizeof moved, "%s/sub/deeper.old", dir);
+    assert_int_equal(rename(path, moved), 0);
+    assert_int_equal(mkdir(path, 0755), 0);
+    struct ogawa_err err = {0};
+    assert_int_equal(tree_getattr(t, deeper, &a, &err), OGAWA_E_IO);
+    assert_int_equal(err.sys_errno, ESTALE);
+    assert_int_equal(tree_dir_count(t, deeper, NULL, &n0, &err), OGAWA_E_IO);
+    tree_forget(t, deeper, 1);
+    assert_int_equal(rmdir(path), 0);
+    assert_int_equal(rename(moved, path), 0);
+    tree_close(t);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_what_shows),
         cmocka_unit_test(test_read_outlives_top),
+        cmocka_unit_test(test_listing_snapshot),
         cmocka_unit_test(test_damaged),
         cmocka_unit_test(test_max_open),
         cmocka_unit_test(test_changes),

@@ -92,7 +92,7 @@ abcls_dir(tree *v, const struct abcls_opts *o, struct abcls_todo *t, struct abcl
     struct ogawa_err err = {0};
     uint64_t n;
     int ret = 0;
-    int rc = tree_dir_count(v, t->id, &n, &err);
+    int rc = tree_dir_count(v, t->id, NULL, &n, &err);
     if (rc != 0) {
         fprintf(stderr, "abcls: %s: %s\n", t->path, strerror(view_errno(rc, &err)));
         return 1;
@@ -104,9 +104,9 @@ abcls_dir(tree *v, const struct abcls_opts *o, struct abcls_todo *t, struct abcl
         int type;
         uint64_t id;
         struct view_attr a;
-        rc = tree_dir_entry(v, t->id, i, name, &len, &type, &err);
+        rc = tree_dir_entry(v, t->id, NULL, i, name, &len, &type, &err);
         if (rc == 0)
-            rc = tree_child(v, t->id, i, &id, &a, &err);
+            rc = tree_child(v, t->id, NULL, i, &id, &a, &err);
         if (rc != 0) {
             fprintf(stderr, "abcls: %s/%s: %s\n", t->path, name,
                     strerror(view_errno(rc, &err)));
