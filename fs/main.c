@@ -361,6 +361,15 @@ main(int argc, char *argv[])
     if (abcfs_main_check_mountpoint(opts.mountpoint) != 0 ||
         abcfs_main_check_nesting(cli.archive, opts.mountpoint) != 0)
         goto out_args;
+    /* One index file for every .abc.gz of a directory would be rebuilt at
+     * each of their opens: there it must name a directory. */
+    struct stat ast, gst;
+    if (cli.gzindex != NULL && stat(cli.archive, &ast) == 0 && S_ISDIR(ast.st_mode) &&
+        !(stat(cli.gzindex, &gst) == 0 && S_ISDIR(gst.st_mode))) {
+        fprintf(stderr, "abcfs: -o gzindex=%s: with a directory of archives, a directory\n",
+                cli.gzindex);
+        goto out_args;
+    }
 
     /* Open before mounting: a bad archive must not leave a mount behind.
      * Its structure is walked within the budget (abc_archive_verify), so a

@@ -405,6 +405,13 @@ def main():
         # A DIR that is not there, or a file that is neither: refused.
         p = subprocess.run([a.abcfs, os.path.join(tmp, "none"), tmp], capture_output=True, timeout=30)
         r.check(p.returncode != 0 and p.stderr.startswith(b"abcfs: "), "missing DIR", "%r" % p.stderr)
+        # one gzip index file for a whole directory: refused (a directory is asked for)
+        mp = os.path.join(tmp, "mp")
+        os.makedirs(mp)
+        p = subprocess.run([a.abcfs, "-o", "gzindex=" + os.path.join(tmp, "one.idx"), top, mp],
+                           capture_output=True, timeout=30)
+        r.check(p.returncode != 0 and b"gzindex" in p.stderr and not os.path.ismount(mp),
+                "gzindex=FILE with DIR", "%r" % p.stderr)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("%s directory mount: %d checks, %d failed" % ("ok  " if r.failed == 0 else "FAIL",
