@@ -639,7 +639,9 @@ shelf_open(const char *dir, const struct tree_options *o, struct shelf **out,
     }
     s->o = *o;
     s->max_open = o->max_open ? o->max_open : TREE_MAX_OPEN_DEFAULT;
-    /* -o cache bounds all open archives together, not each. */
+    /* -o cache is shared out between the open archives, each getting at
+     * least SHELF_CACHE_MIN: together they hold at most
+     * max(cache, max_open * SHELF_CACHE_MIN) per cache kind. */
     uint64_t view_cache = o->view.cache_bytes ? o->view.cache_bytes : VIEW_CACHE_DEFAULT;
     uint64_t src_cache = o->open.cache_bytes ? o->open.cache_bytes : OGAWA_CACHE_DEFAULT;
     view_cache /= s->max_open;
