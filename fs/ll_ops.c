@@ -66,11 +66,14 @@ abcfs_ll_stat(const struct abcfs *fs, const struct view_attr *a, struct stat *st
     st->st_ctim = st->st_mtim;
 }
 
-/* Replies with the errno of a failed view call, logging archive damage. */
+/* Replies with the errno of a failed view call, logging archive damage
+ * (not a file of DIR replaced or removed under a directory mount: ESTALE
+ * and ENOENT are its normal course, not damage). */
 static void
 abcfs_ll_fail(fuse_req_t req, int code, const struct ogawa_err *err)
 {
-    if (code > VIEW_E_NOTDIR && code != OGAWA_E_NOENT && code != OGAWA_E_NOMEM) {
+    bool gone = err != NULL && (err->sys_errno == ESTALE || err->sys_errno == ENOENT);
+    if (code > VIEW_E_NOTDIR && code != OGAWA_E_NOENT && code != OGAWA_E_NOMEM && !gone) {
         char msg[256];
         ogawa_err_format(err, msg, sizeof msg);
         fuse_log(FUSE_LOG_ERR, "abcfs: %s: %s\n", ogawa_strerror(code), msg);
@@ -436,7 +439,9 @@ abcfs_ll_changed(struct abcfs *fs, struct tree_data *td)
     struct ogawa_err err = {0};
     if (tree_read_check(fs->t, td, &err) == 0)
         return false;
-    if (!atomic_exchange(&fs->shrink_logged, true))
+    /* Under a directory mount files of DIR are replaced as a matter of
+     * course (an unlinked file's ctime moves too): not logged. */
+    if (tree_view(fs->t) != NULL && !atomic_exchange(&fs->shrink_logged, true))
         fuse_log(FUSE_LOG_ERR, "abcfs: %s: reads answer EIO from now on\n",
                  err.msg != NULL ? err.msg : "the archive changed under the mount");
     return true;

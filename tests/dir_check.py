@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A directory of archives in one mount (`abcfs DIR MOUNTPOINT`), end to end.
 
-    dir_check.py --abcfs B/fs/abcfs --abccopy B/tools/abccopy \
+    dir_check.py --abcfs B/fs/abcfs --abccopy B/tools/abccopy --abcgen B/tools/abcgen \
         --abcls B/tools/abcls --abccat B/tools/abccat --data tests/data
 
 DIR is built in a temporary folder: corpus archives as they are, as
@@ -27,7 +27,10 @@ shown).  It is mounted with a small
    rewritten in place;
 5. abcls -R DIR lists what `ls -RAU` lists in the mount, and abccat DIR
    PATH prints what cat prints;
-6. the daemon exits 0 when unmounted, with nothing on stderr.
+6. the daemon exits 0 when unmounted, with nothing on stderr;
+7. four reader threads over six archives that a writer keeps replacing
+   (by rename) under -o max_open=2: each read gives the bytes its path has
+   in one of the two archives, or ENOENT/ESTALE/EIO; never a mix.
 
 Exit 0 ok, 1 failure, 77 (skip) when /dev/fuse or fusermount3 is missing.
 """
@@ -346,6 +349,91 @@ def check_changes(a, top, mnt, archives, r):
             os.close(fd)
 
 
+def check_race(a, tmp, r, seconds=5.0):
+    """7: readers in threads over archives that a writer keeps replacing
+    (rename over the name) under -o max_open=2: every read gives the bytes
+    that path has in one of the two archives, or an error; never a mix."""
+    import random
+    import threading
+    src = os.path.join(tmp, "race-src")
+    top = os.path.join(tmp, "race")
+    os.makedirs(src)
+    os.makedirs(top)
+    kinds = {}
+    for k, verts in (("A", 300), ("B", 700)):
+        path = os.path.join(src, k + ".abc")
+        p = subprocess.run([a.abcgen, "mesh", "--objects", "3", "--verts", str(verts), "--frames", "4", path],
+                           capture_output=True)
+        if not r.check(p.returncode == 0, "race", "abcgen: %r" % p.stderr):
+            return
+        m = mount_check.Mount(a.abcfs, path)
+        try:
+            kinds[k] = {rel: c for rel, (kind, _s, c) in walk(m.dir).items() if kind == "file"}
+        finally:
+            m.close()
+    paths = sorted(set(kinds["A"]) | set(kinds["B"]))
+    differ = sum(1 for p in paths if kinds["A"].get(p) != kinds["B"].get(p))
+    r.check(differ > 10, "race", "the two archives hardly differ (%d paths)" % differ)
+    names = ["shot%d.abc" % i for i in range(6)]
+    for i, n in enumerate(names):
+        shutil.copyfile(os.path.join(src, "AB"[i % 2] + ".abc"), os.path.join(top, n))
+    m = mount_check.Mount(a.abcfs, top, ("-o", "max_open=2"))
+    stop = time.time() + seconds
+    bad, counts = [], {"A": 0, "B": 0, "error": 0}
+    lock = threading.Lock()
+
+    def reader(seed):
+        rnd = random.Random(seed)
+        while time.time() < stop:
+            rel = rnd.choice(paths)
+            path = os.path.join(m.dir, rnd.choice(names), rel)
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except OSError as e:
+                if e.errno not in (errno.ENOENT, errno.ESTALE, errno.EIO):
+                    with lock:
+                        bad.append("%s: %r" % (rel, e))
+                with lock:
+                    counts["error"] += 1
+                continue
+            which = [k for k in "AB" if kinds[k].get(rel) == data]
+            with lock:
+                if which:
+                    counts[which[0]] += 1
+                else:
+                    bad.append("%s: %d bytes, neither archive's" % (rel, len(data)))
+
+    def writer():
+        rnd = random.Random(99)
+        i = 0
+        while time.time() < stop:
+            n = rnd.choice(names)
+            tmpname = os.path.join(top, ".tmp%d" % i)
+            shutil.copyfile(os.path.join(src, rnd.choice("AB") + ".abc"), tmpname)
+            os.rename(tmpname, os.path.join(top, n))
+            i += 1
+            time.sleep(0.01)
+
+    try:
+        threads = [threading.Thread(target=reader, args=(k,)) for k in range(4)]
+        threads.append(threading.Thread(target=writer))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        s = stats(m.dir)
+    finally:
+        rc, err = m.close()
+        r.check(rc == 0 and not err.strip(), "race daemon", "exit %s: %s" % (rc, err))
+    for b in bad[:5]:
+        r.check(False, "race", b)
+    r.check(not bad, "race", "%d bad reads" % len(bad))
+    r.check(counts["A"] > 0 and counts["B"] > 0, "race", "reads %s" % counts)
+    print("race: reads %s; %d opens, %d closes, %d open (max_open 2)"
+          % (counts, s["opens"], s["closes"], s["open"]))
+
+
 def check_tools(a, top, mnt, r):
     """5: abcls and abccat on DIR."""
     want = subprocess.run(["ls", "-RAU", "."], cwd=mnt, capture_output=True).stdout
@@ -373,6 +461,7 @@ def main():
     ap.add_argument("--abccopy", required=True)
     ap.add_argument("--abcls", required=True)
     ap.add_argument("--abccat", required=True)
+    ap.add_argument("--abcgen", required=True)
     ap.add_argument("--data", required=True)
     a = ap.parse_args()
     if not os.path.exists("/dev/fuse") or not shutil.which("fusermount3"):
@@ -402,6 +491,9 @@ def main():
         finally:
             rc, err = m.close()
             r.check(rc == 0 and not err.strip(), "daemon", "exit %s after unmount: %s" % (rc, err))
+        before = r.failed
+        check_race(a, tmp, r)
+        print("%s race" % ("ok  " if r.failed == before else "FAIL"))
         # A DIR that is not there, or a file that is neither: refused.
         p = subprocess.run([a.abcfs, os.path.join(tmp, "none"), tmp], capture_output=True, timeout=30)
         r.check(p.returncode != 0 and p.stderr.startswith(b"abcfs: "), "missing DIR", "%r" % p.stderr)
