@@ -39,6 +39,15 @@ if [ -x "$build"/fs/abcfs ] && [ -e /dev/fuse ]; then
         exit 1
     fi
     echo "unmounted"
+    # A directory of archives in one mount: each opened at its first use.
+    echo "== abcfs tests/data/spec $mnt  (a directory: every *.abc below it)"
+    "$build"/fs/abcfs tests/data/spec "$mnt"
+    ls "$mnt"
+    first=$(ls "$mnt" | head -n 1)
+    echo "== ls $mnt/$first"
+    ls "$mnt/$first"
+    fusermount3 -u "$mnt"
+    echo "unmounted"
 elif [ -x "$build"/tools/abcls ]; then
     echo "== no /dev/fuse here: the same tree through abcls"
     "$build"/tools/abcls -l "$archive" /
