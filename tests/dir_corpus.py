@@ -32,19 +32,6 @@ SKIP = 77
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def corpus(data):
-    for c in ("reference", "spec", "real"):
-        folder = os.path.join(data, c)
-        for f in sorted(os.listdir(folder)):
-            if not f.endswith(".abc"):
-                continue
-            base = os.path.join(folder, f[:-4])
-            for dump in (base + ".json", base + ".digest.json"):
-                if os.path.exists(dump):
-                    yield c, f, os.path.join(folder, f), dump
-                    break
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--abcfs", required=True)
@@ -68,7 +55,8 @@ def main():
     os.environ["XDG_CACHE_HOME"] = cache      # gzip -9 indexes go here
     try:
         items = []      # (relative path in DIR, dump, exact)
-        for c, f, src, dump in corpus(a.data):
+        for src, dump, _exact in mount_check.archives(a.data, []):
+            c, f = os.path.basename(os.path.dirname(src)), os.path.basename(src)
             for kind in ("plain", "bgzf", "gzip9"):
                 os.makedirs(os.path.join(top, kind, c), exist_ok=True)
             rel_plain = os.path.join("plain", c, f)
